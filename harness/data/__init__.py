@@ -1,0 +1,6 @@
+"""Datasets by name. ``open_dataset("ring", ...)``; see ``harness.data.catalog``."""
+
+from .base import DataError, DataSource
+from .catalog import DATASETS, open_dataset
+
+__all__ = ["DATASETS", "DataError", "DataSource", "open_dataset"]

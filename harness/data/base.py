@@ -1,0 +1,55 @@
+"""The data-source contract: what the trainer asks of any dataset.
+
+A source hands out batches from its own seeded ``torch.Generator``, so the order of the data
+is part of the run's state: ``state_dict``/``load_state_dict`` capture it for exact resume.
+Batches are returned on CPU; the trainer moves them.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from ..plugin import Batch
+from ..spec import DataInfo
+
+
+class DataError(RuntimeError):
+    """A dataset could not be found, read or verified; the message says where we looked and what to do."""
+
+
+class DataSource(ABC):
+    """A dataset the trainer can draw batches from."""
+
+    info: DataInfo
+
+    def __init__(self, seed: int) -> None:
+        self.generator = torch.Generator().manual_seed(seed)
+
+    @abstractmethod
+    def next_batch(self, batch_size: int) -> Batch:
+        """The next training batch (CPU tensors)."""
+
+    @abstractmethod
+    def reference(self, n: int, seed: int) -> Batch:
+        """``n`` real samples for evaluation, independent of the training order."""
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"generator": self.generator.get_state()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.generator.set_state(state["generator"])
+
+    def describe(self) -> dict[str, Any]:
+        """Provenance written to ``config.json``/``summary.json``."""
+        return {"name": self.info.name, "kind": self.info.kind.value, "shape": list(self.info.shape)}
+
+
+def sample_without_replacement(size: int, n: int, generator: torch.Generator) -> Tensor:
+    """Indices of ``n`` items drawn from ``range(size)`` (with replacement only if n > size)."""
+    if n <= size:
+        return torch.randperm(size, generator=generator)[:n]
+    return torch.randint(size, (n,), generator=generator)
