@@ -25,6 +25,8 @@ class DataRequest:
     data_dir: Path | None = None
     resolution: int | None = None
     download: bool = False
+    split: str = "auto"  # "train", "test", or "auto": train if present, else test with a warning
+    size: int | None = None  # samples to synthesise (stacked-mnist); None = the dataset's default
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ def dataset_kind(name: str) -> DataKind:
 
 
 def _entry(name: str) -> DatasetEntry:
+    if name in DATASETS:
+        return DATASETS[name]
     _load_image_datasets()
     prefix = name.split(":", 1)[0] if ":" in name else None
     if prefix is not None and prefix in PREFIXED:
