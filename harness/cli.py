@@ -1,0 +1,182 @@
+"""The `ganzoo` command line: list, show and run models (typer + rich)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import registry
+from .config import Precision
+from .data.base import DataError
+from .presets import PresetError, all_presets, presets_for
+from .registry import BrokenPlugin, RegistryError
+from .resolve import ConfigError, resolve_run
+from .rundir import RunDir, RunDirError, default_run_dir
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="ganzoo: a GAN model zoo with one honest training and benchmarking harness.")
+out = Console()
+err = Console(stderr=True)
+
+USER_ERRORS = (RegistryError, ConfigError, PresetError, DataError, RunDirError)
+
+
+def fail(message: str, code: int = 2) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+@app.command("list")
+def list_models(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False) -> None:
+    """List every installed model plugin (built-in and third-party) and any broken ones."""
+    working, problems = registry.discover()
+    if as_json:
+        rows = [{**p.spec.model_dump(mode="json"), "distribution": p.source.distribution, "status": "ok"}
+                for p in working]
+        rows += [{"name": p.source.name, "distribution": p.source.distribution, "status": "broken",
+                  "reason": p.reason} if isinstance(p, BrokenPlugin) else {"status": "error", "reason": p}
+                 for p in problems]
+        out.print_json(json.dumps(rows))
+        return
+    table = Table(title="ganzoo models")
+    for column in ("name", "title", "family", "data", "cond.", "paper", "distribution"):
+        table.add_column(column)
+    for p in working:
+        spec = p.spec
+        table.add_row(spec.name, spec.title, spec.family.value, ", ".join(sorted(k.value for k in spec.data_kinds)),
+                      "yes" if spec.conditional else "", f"arXiv {spec.arxiv}" if spec.arxiv else spec.paper,
+                      p.source.distribution)
+    out.print(table)
+    for problem in problems:
+        if isinstance(problem, BrokenPlugin):
+            err.print(f"[yellow]broken plugin[/] {problem.source.name} ({problem.source.describe()}): "
+                      f"{problem.reason}", highlight=False)
+        else:
+            err.print(f"[yellow]plugin conflict[/]: {problem}", highlight=False)
+
+
+@app.command()
+def show(model: Annotated[str, typer.Argument(help="Model name, e.g. wgan-gp")]) -> None:
+    """Show a model's spec, its config schema (defaults, ranges, descriptions) and its presets."""
+    try:
+        plugin = registry.get(model)
+    except RegistryError as error:
+        fail(str(error))
+    spec = plugin.spec
+    out.print(f"[bold]{spec.name}[/] — {spec.title}")
+    out.print(f"paper: {spec.paper}" + (f" (arXiv {spec.arxiv})" if spec.arxiv else ""))
+    out.print(f"family: {spec.family.value}; data: {', '.join(sorted(k.value for k in spec.data_kinds))}; "
+              f"conditional: {spec.conditional}; default dataset: {spec.default_dataset}")
+    out.print(f"from: {plugin.source.describe()}")
+    table = Table(title="config")
+    for column in ("field", "type", "default", "range", "description"):
+        table.add_column(column)
+    schema = plugin.cls.Config.model_json_schema()
+    for name, field in plugin.cls.Config.model_fields.items():
+        prop = schema["properties"].get(name, {})
+        bounds = [f"{label} {prop[key]}" for key, label in (("minimum", "≥"), ("exclusiveMinimum", ">"),
+                                                             ("maximum", "≤"), ("exclusiveMaximum", "<"))
+                  if key in prop]
+        if "enum" in prop:
+            bounds.append(" | ".join(map(str, prop["enum"])))
+        table.add_row(name, prop.get("type", str(field.annotation)), repr(field.default), ", ".join(bounds),
+                      field.description or "")
+    out.print(table)
+    presets = presets_for(model)
+    if presets:
+        table = Table(title="presets (registry.toml)")
+        for column in ("preset", "dataset", "description"):
+            table.add_column(column)
+        for name, preset in presets.items():
+            table.add_row(name, preset.dataset, preset.description)
+        out.print(table)
+
+
+@app.command()
+def run(
+    model: Annotated[str, typer.Argument(help="Model name (see `ganzoo list`)")],
+    dataset: Annotated[Optional[str], typer.Option(help="ring, grid, mnist, … or folder:PATH")] = None,
+    preset: Annotated[Optional[str], typer.Option(help="Preset from registry.toml (default: MODEL/DATASET)")] = None,
+    steps: Annotated[Optional[int], typer.Option(help="Training iterations")] = None,
+    batch_size: Annotated[Optional[int], typer.Option("--batch-size", help="Batch size per process")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Random seed")] = None,
+    precision: Annotated[Optional[str], typer.Option(help="fp32 | bf16 | fp16")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Run directory (default runs/MODEL-DATASET-TIME)")] = None,
+    assignments: Annotated[Optional[list[str]], typer.Option("--set", help="Override a field: key=value "
+                                                             "(model field, or train.FIELD)")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Where datasets live "
+                                                     "(default $GANZOO_DATA, else the user cache)")] = None,
+    download: Annotated[bool, typer.Option(help="Download missing dataset files (needs network)")] = False,
+    cpu: Annotated[bool, typer.Option("--cpu", help="Train on the CPU even if a GPU is present")] = False,
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="Plain log lines instead of a live bar")] = False,
+) -> None:
+    """Train MODEL and write a run directory (config, metrics, samples, summary)."""
+    from .trainer import PluginContractError, Trainer  # torch/accelerate load only when training
+
+    overrides = {key: value for key, value in (("steps", steps), ("batch_size", batch_size), ("seed", seed),
+                                               ("precision", precision)) if value is not None}
+    try:
+        config, plugin = resolve_run(model, dataset=dataset, preset=preset, train_overrides=overrides,
+                                     assignments=assignments or [])
+        run_dir = RunDir(out_dir or default_run_dir(config.model, config.dataset))
+        trainer = Trainer(config, plugin, run_dir, data_dir=data_dir, download=download, cpu=cpu,
+                          progress=not no_progress)
+        err.print(f"training [bold]{config.model}[/] on [bold]{config.dataset}[/]"
+                  f"{f' (preset {config.preset})' if config.preset else ''} → {run_dir.path}", highlight=False)
+        summary = trainer.fit()
+    except USER_ERRORS + (PluginContractError,) as error:
+        fail(str(error))
+    print_summary(summary, run_dir.path)
+
+
+def print_summary(summary: dict, path: Path) -> None:
+    table = Table(title=f"{summary['model']} on {summary['dataset']}: {summary['steps']} steps")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in summary["metrics"].items():
+        table.add_row(key, f"{value:.4g}" if isinstance(value, float) else str(value))
+    throughput = summary["throughput"]
+    table.add_row("images/s", f"{throughput['images_per_s']:.0f}")
+    table.add_row("train seconds", f"{summary['train_seconds']:.1f}")
+    for key, value in summary["counters"].items():
+        table.add_row(key, str(value))
+    out.print(table)
+    out.print(f"run directory: {path}")
+
+
+@app.command("presets")
+def list_presets() -> None:
+    """List every preset in registry.toml and check each against its plugin's schema."""
+    from .presets import validate_preset
+
+    table = Table(title="registry.toml presets")
+    for column in ("preset", "model", "dataset", "status"):
+        table.add_column(column)
+    bad = 0
+    for name, preset in all_presets().items():
+        try:
+            validate_preset(name, preset, registry.get(preset.model))
+            status = "ok"
+        except (RegistryError, PresetError) as error:
+            status, bad = f"[red]{error}[/]", bad + 1
+        table.add_row(name, preset.model, preset.dataset, status)
+    out.print(table)
+    if bad:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    try:
+        app()
+    except USER_ERRORS as error:  # raised outside a command's own handling, e.g. a broken registry.toml
+        err.print(f"[bold red]error:[/] {error}", highlight=False)
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()

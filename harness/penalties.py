@@ -1,0 +1,40 @@
+"""Gradient penalties, written once for every plugin so they stay correct under fp16 and DDP.
+
+Under fp16 autocast the inner gradient is taken of the *scaled* output and unscaled before
+the norm (PyTorch AMP examples, "Gradient penalty"), so small gradients do not underflow to
+zero in half precision; the norm itself is computed in float32. ``scale`` is that loss scale,
+1.0 when no scaler is active.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import Tensor
+
+
+def _input_gradients(critic: Callable[..., Tensor], inputs: Tensor, args: tuple[Tensor, ...],
+                     scale: float) -> Tensor:
+    inputs = inputs.detach().requires_grad_(True)
+    outputs = critic(inputs, *args)
+    (grads,) = torch.autograd.grad(outputs.float().sum() * scale, inputs, create_graph=True)
+    grads = grads.float()
+    return grads / scale if scale != 1.0 else grads
+
+
+def gradient_penalty(critic: Callable[..., Tensor], real: Tensor, fake: Tensor, *args: Tensor,
+                     target: float = 1.0, scale: float = 1.0, generator: torch.Generator | None = None) -> Tensor:
+    """Gulrajani et al. 2017 (arXiv 1704.00028): E[(‖∇D(x̂)‖₂ − target)²], x̂ = εx + (1−ε)G(z), ε ~ U[0,1]."""
+    shape = (real.shape[0],) + (1,) * (real.dim() - 1)
+    eps = torch.rand(shape, device=real.device, dtype=real.dtype, generator=generator)
+    mixed = eps * real.detach() + (1.0 - eps) * fake.detach()
+    grads = _input_gradients(critic, mixed, args, scale)
+    norms = grads.flatten(1).norm(2, dim=1)
+    return (norms - target).pow(2).mean()
+
+
+def r1_penalty(critic: Callable[..., Tensor], real: Tensor, *args: Tensor, scale: float = 1.0) -> Tensor:
+    """Mescheder et al. 2018 (arXiv 1801.04406): E[‖∇D(x)‖²] on real data (multiply by γ/2 yourself)."""
+    grads = _input_gradients(critic, real, args, scale)
+    return grads.flatten(1).pow(2).sum(dim=1).mean()

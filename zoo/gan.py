@@ -1,0 +1,77 @@
+"""Generative Adversarial Networks — Goodfellow et al. 2014 (arXiv 1406.2661), on 2-D points.
+
+Architecture: MLP generator z → x and MLP discriminator x → logit.
+Loss: D minimises −E[log D(x)] − E[log(1 − D(G(z)))]; G either plays the original minimax
+game, minimising E[log(1 − D(G(z)))], or (default, §3 of the paper) the non-saturating
+variant, maximising E[log D(G(z))].
+Update rule: k discriminator steps, then one generator step (k = 1 in the paper's experiments).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from ganzoo.harness import losses
+from ganzoo.harness.plugin import Batch, GANPlugin, Networks, OptimizerSpec, Phase, PhaseResult, StepContext
+from ganzoo.harness.spec import DataKind, Family, ModelConfig, ModelSpec
+from ganzoo.zoo.mlp import PointsDiscriminator, PointsGenerator
+
+
+class GANConfig(ModelConfig):
+    latent_dim: int = Field(2, ge=1, le=1024, description="Size of the noise vector z")
+    hidden: int = Field(128, ge=4, le=4096, description="Width of the hidden layers of G and D")
+    depth: int = Field(3, ge=1, le=16, description="Number of hidden layers of G and D")
+    generator_loss: Literal["non_saturating", "minimax"] = Field(
+        "non_saturating", description="G objective: the paper's minimax game or its non-saturating variant (§3)")
+    d_steps: int = Field(1, ge=1, le=100, description="Discriminator steps per generator step (k in Algorithm 1)")
+    lr_g: float = Field(1e-3, gt=0, le=1, description="Adam learning rate of G")
+    lr_d: float = Field(1e-3, gt=0, le=1, description="Adam learning rate of D (differs from lr_g for TTUR)")
+    beta1: float = Field(0.5, ge=0, lt=1, description="Adam β₁ for both networks")
+    beta2: float = Field(0.999, ge=0, lt=1, description="Adam β₂ for both networks")
+
+
+class GAN(GANPlugin):
+    spec = ModelSpec(
+        name="gan",
+        title="Vanilla GAN (MLP)",
+        paper="Goodfellow et al. 2014, Generative Adversarial Nets",
+        arxiv="1406.2661",
+        family=Family.minimax,
+        data_kinds=[DataKind.points2d],
+        default_dataset="ring",
+    )
+    Config = GANConfig
+    config: GANConfig
+
+    def build(self):
+        c, dim = self.config, self.data.shape[0]
+        return {"G": PointsGenerator(c.latent_dim, c.hidden, c.depth, dim),
+                "D": PointsDiscriminator(dim, c.hidden, c.depth, self.data.pack)}
+
+    def optimizers(self):
+        c = self.config
+        return {"G": OptimizerSpec(kind="adam", lr=c.lr_g, betas=(c.beta1, c.beta2)),
+                "D": OptimizerSpec(kind="adam", lr=c.lr_d, betas=(c.beta1, c.beta2))}
+
+    def phases(self):
+        return [Phase("discriminator", self.discriminator_step, updates=("D",), repeats=self.config.d_steps),
+                Phase("generator", self.generator_step, updates=("G",))]
+
+    def discriminator_step(self, nets: Networks, batch: Batch, ctx: StepContext) -> PhaseResult:
+        fake = nets.G(ctx.latent(len(batch), self.config.latent_dim)).detach()
+        real_logits, fake_logits = nets.D(batch.real), nets.D(fake)
+        loss = losses.bce_discriminator(real_logits, fake_logits, ctx.real_target)
+        return PhaseResult(loss, d_real=real_logits, d_fake=fake_logits)
+
+    def generator_step(self, nets: Networks, batch: Batch, ctx: StepContext) -> PhaseResult:
+        fake_logits = nets.D(nets.G(ctx.latent(len(batch), self.config.latent_dim)))
+        if self.config.generator_loss == "minimax":
+            loss = losses.bce_generator_minimax(fake_logits)
+        else:
+            loss = losses.bce_generator_nonsaturating(fake_logits)
+        return PhaseResult(loss, d_fake=fake_logits)
+
+    def sample(self, nets, ctx, n, labels=None):
+        return nets.G(ctx.latent(n, self.config.latent_dim))
