@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .tricks import TricksConfig
+
 Precision = Literal["fp32", "bf16", "fp16"]
 
 
@@ -34,6 +36,7 @@ class TrainConfig(BaseModel):
     ema_decay: float | None = Field(None, gt=0, lt=1, description=(
         "Generator EMA decay (Yazıcı et al. 2019, arXiv 1806.04498); samples and metrics use the average"))
     ema_start: int = Field(0, ge=0, description="Iteration at which the EMA starts averaging (copies G before)")
+    tricks: TricksConfig = Field(default_factory=TricksConfig, description="Harness-side training tricks")
 
 
 class RunConfig(BaseModel):

@@ -38,7 +38,7 @@ from torch import Tensor, nn
 from .spec import DataInfo, ModelConfig, ModelSpec
 
 if TYPE_CHECKING:  # pragma: no cover
-    pass
+    from .tricks import TricksConfig
 
 
 class OptimizerSpec(BaseModel):
@@ -160,10 +160,16 @@ class GANPlugin(ABC):
     #: networks that judge data; harness-side tricks (instance noise, DiffAugment,
     #: PacGAN packing) are applied to their inputs
     discriminators: ClassVar[tuple[str, ...]] = ("D",)
+    #: architecture tricks this plugin's discriminator honours when ``self.tricks`` asks for them:
+    #: "minibatch_std", "minibatch_discrimination"
+    architecture_tricks: ClassVar[frozenset[str]] = frozenset()
 
-    def __init__(self, config: ModelConfig, data: DataInfo) -> None:
+    def __init__(self, config: ModelConfig, data: DataInfo, tricks: TricksConfig | None = None) -> None:
+        from .tricks import TricksConfig
+
         self.config = config
-        self.data = data
+        self.data = data  # data.pack > 1: the discriminator takes `pack` samples concatenated on dim 1
+        self.tricks = tricks or TricksConfig()
 
     @abstractmethod
     def build(self) -> Mapping[str, nn.Module]:

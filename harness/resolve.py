@@ -11,6 +11,7 @@ from .config import RunConfig, TrainConfig, parse_assignments
 from .data.catalog import dataset_kind
 from .presets import Preset, PresetError, presets_for, validate_preset
 from .registry import LoadedPlugin
+from .tricks import incompatibilities
 
 
 class ConfigError(ValueError):
@@ -65,6 +66,11 @@ def resolve_run(model: str, *, dataset: str | None = None, preset: str | None = 
         model_config = plugin.cls.Config.model_validate(params)
     except ValidationError as error:
         raise ConfigError(format_validation(error) + f"\n(`ganzoo show {model}` lists the fields and their ranges)") from None
+    problems = incompatibilities(train_config.tricks, plugin.spec, kind, plugin.cls.architecture_tricks)
+    if train_config.batch_size % train_config.tricks.pack:
+        problems.append(f"batch_size {train_config.batch_size} is not divisible by pack {train_config.tricks.pack}")
+    if problems:
+        raise ConfigError("tricks that cannot apply to this run:\n  " + "\n  ".join(problems))
     run = RunConfig(model=model, dataset=dataset, preset=preset_name, train=train_config,
                     params=model_config.model_dump(mode="json"))
     return run, plugin

@@ -33,6 +33,7 @@ from .progress import TrainingProgress
 from .registry import LoadedPlugin
 from .rundir import RunDir
 from .spec import DataKind
+from .tricks import DiscriminatorView
 
 
 class PluginContractError(TypeError):
@@ -57,14 +58,19 @@ class Trainer:
         self.source: DataSource = open_dataset(run.dataset, DataRequest(
             seed=train.seed, data_dir=data_dir, resolution=train.resolution, download=download))
         config = plugin.cls.Config.model_validate(run.params)
-        self.plugin: GANPlugin = plugin.cls(config, self.source.info)
+        tricks = train.tricks
+        data_info = self.source.info.model_copy(update={"pack": tricks.pack})
+        self.plugin: GANPlugin = plugin.cls(config, data_info, tricks)
         self.nets = self._build_networks()
         self.phases = self._check_phases(self.plugin.phases())
         self.optimizers = self._build_optimizers()
         self.precision = PrecisionPolicy(train.precision, self.device)
         self.scalers = {phase.name: self.precision.new_scaler() for phase in self.phases}
         self.ctx = TrainingContext(self.device, train.seed + self.accelerator.process_index,
-                                   self.source.info.num_classes)
+                                   self.source.info.num_classes, real_target=1.0 - tricks.label_smoothing)
+        self.views = {name: DiscriminatorView(self.nets[name], tricks, self.ctx) for name in self.plugin.discriminators}
+        # what phase steps see: discriminators behind the input-side tricks when any is on
+        self.step_nets = Networks({**self.nets, **self.views}) if tricks.active else self.nets
         self.ema = (GeneratorEMA(self.nets, self.plugin.generators, train.ema_decay, train.ema_start)
                     if train.ema_decay else None)
         self.step = 0
@@ -130,11 +136,12 @@ class Trainer:
         scaler = self.scalers[phase.name]
         self.ctx.loss_scale = scaler.get_scale() if scaler.is_enabled() else 1.0
         with self.precision.autocast():
-            result = phase.step(self.nets, batch, self.ctx)
-        if not isinstance(result, PhaseResult):
-            raise PluginContractError(f"phase {phase.name!r} of {type(self.plugin).__name__} must return a "
-                                      f"PhaseResult, got {type(result).__name__}")
-        loss = result.loss.float()
+            result = phase.step(self.step_nets, batch, self.ctx)
+            if not isinstance(result, PhaseResult):
+                raise PluginContractError(f"phase {phase.name!r} of {type(self.plugin).__name__} must return a "
+                                          f"PhaseResult, got {type(result).__name__}")
+            loss = result.loss.float()
+            loss = loss + self._r1(phase, batch, result)
         optimizers = [self.optimizers[name] for name in phase.updates]
         if not torch.isfinite(loss):
             self.counters[f"{phase.name}/nonfinite_loss"] += 1
@@ -163,6 +170,20 @@ class Trainer:
         self._record(phase.name, loss, result, measure)
         self.phase_seconds[phase.name] += time.perf_counter() - start
         self.phase_calls[phase.name] += 1
+
+    def _r1(self, phase: Phase, batch: Batch, result: PhaseResult) -> Tensor | float:
+        """The R1 trick: γ/2·E‖∇D(x)‖² added to every phase that updates a discriminator."""
+        gamma = self.run.train.tricks.r1_gamma
+        if not gamma:
+            return 0.0
+        total = 0.0
+        args = (batch.labels,) if self.plugin.spec.conditional and batch.labels is not None else ()
+        for name in phase.updates:
+            if name in self.views:
+                penalty = self.ctx.r1_penalty(self.step_nets[name], batch.real, *args)
+                result.logs[f"r1_{name}"] = penalty.detach()
+                total = total + 0.5 * gamma * penalty
+        return total
 
     def _record(self, phase: str, loss: Tensor, result: PhaseResult, measure: bool) -> None:
         self._window[f"{phase}/loss"].append(loss.detach())
@@ -193,6 +214,8 @@ class Trainer:
                         self._run_phase(phase, measure)
                 self.step += 1
                 self.ctx.step = self.step
+                for view in self.views.values():
+                    view.step = self.step
                 if self.ema is not None:
                     self.ema.update(self.nets, self.step)
                 if measure:
@@ -237,10 +260,12 @@ class Trainer:
             scatter_points(real, fake, self.run_dir.samples / f"{tag}.png",
                            title=f"{self.run.model} on {self.run.dataset}, step {self.step}")
         elif kind == DataKind.images:
-            n = 10 * self.source.info.num_classes if self.plugin.spec.conditional else 64
-            images = generate(self.plugin, self.sampling_networks(), n, self.run.train.seed + 777, self.device)
-            image_grid(images, self.run_dir.samples / f"{tag}.png",
-                       nrow=self.source.info.num_classes if self.plugin.spec.conditional else 8)
+            classes = self.source.info.num_classes if self.plugin.spec.conditional else None
+            n = 10 * classes if classes else 64
+            labels = torch.arange(n, device=self.device) // 10 if classes else None  # one row per class
+            images = generate(self.plugin, self.sampling_networks(), n, self.run.train.seed + 777, self.device,
+                              labels=labels)
+            image_grid(images, self.run_dir.samples / f"{tag}.png", nrow=10 if classes else 8)
 
     # -- records ---------------------------------------------------------------------------------
     def _throughput(self) -> dict[str, float]:

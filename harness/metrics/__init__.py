@@ -1,0 +1,24 @@
+"""Sample-quality metrics: pure functions on features, a registry by name, and the protocol behind each number.
+
+``compute_metrics(["fid", "kid", "prdc"], MetricInputs(...))`` returns ``MetricValue``s that carry their
+``Protocol`` (extractor, weights sha256, sample counts, k, seed ...). Importing this package registers
+the built-in metrics (``standard_metrics``).
+"""
+
+from . import standard_metrics as _standard_metrics  # noqa: F401  (registers fid, kid, is, prdc, ...)
+from .cache import default_cache_dir
+from .errors import MetricError
+from .frechet import feature_statistics, fid_from_features, frechet_distance
+from .inception_score import inception_score
+from .kid import kernel_inception_distance
+from .prdc import density_coverage, prdc, prdc_by_k, precision_recall
+from .protocol import MetricValue, Protocol
+from .registry import MetricInputs, applicable_metrics, compute_metrics, list_metrics, register_metric
+from .stacked_mnist import conditional_accuracy, stacked_mnist_modes
+
+__all__ = [
+    "MetricError", "MetricInputs", "MetricValue", "Protocol", "applicable_metrics", "compute_metrics",
+    "conditional_accuracy", "default_cache_dir", "density_coverage", "feature_statistics", "fid_from_features",
+    "frechet_distance", "inception_score", "kernel_inception_distance", "list_metrics", "prdc", "prdc_by_k",
+    "precision_recall", "register_metric", "stacked_mnist_modes",
+]

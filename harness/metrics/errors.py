@@ -1,0 +1,7 @@
+"""The one error type the metrics library raises on bad input or missing weights."""
+
+from __future__ import annotations
+
+
+class MetricError(ValueError):
+    """A metric could not be computed as asked; the message names the numbers involved and the fix."""
