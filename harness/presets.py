@@ -48,7 +48,7 @@ def registry_path() -> Path:
     return Path(__file__).resolve().parent.parent / "registry.toml"
 
 
-def _format(error: ValidationError, path: Path, table: str) -> str:
+def format_errors(error: ValidationError, path: Path, table: str) -> str:
     lines = []
     for item in error.errors():
         field = ".".join(str(p) for p in item["loc"]) or "(table)"
@@ -83,7 +83,7 @@ def _parse(path: Path, mtime_ns: int, size: int) -> dict[str, Preset]:
         try:
             presets[name] = Preset.model_validate(table)
         except ValidationError as error:
-            raise PresetError(_format(error, path, where)) from None
+            raise PresetError(format_errors(error, path, where)) from None
     return presets
 
 
@@ -97,11 +97,11 @@ def validate_preset(name: str, preset: Preset, plugin: LoadedPlugin, path: Path 
     try:
         TrainConfig.model_validate(preset.train)
     except ValidationError as error:
-        raise PresetError(_format(error, path, f'presets."{name}".train')) from None
+        raise PresetError(format_errors(error, path, f'presets."{name}".train')) from None
     try:
         plugin.cls.Config.model_validate(preset.params)
     except ValidationError as error:
-        raise PresetError(_format(error, path, f'presets."{name}".params')) from None
+        raise PresetError(format_errors(error, path, f'presets."{name}".params')) from None
 
 
 def presets_for(model: str, path: Path | None = None) -> dict[str, Preset]:

@@ -1,0 +1,66 @@
+"""`ganzoo bench`: run a suite, show a live table, write results.json, the leaderboard and plots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from .bench import BenchError, load_suites, run_suite
+from .leaderboard import markdown, plots
+
+console = Console(stderr=True)
+
+
+def _table(records: list[dict], metrics: list[str]) -> Table:
+    table = Table(title="ganzoo bench")
+    for column in ("entry", "status", *metrics, "images/s", "s"):
+        table.add_column(column)
+    for r in records:
+        values = [f"{r.get('metrics', {}).get(m, float('nan')):.4g}" for m in metrics]
+        speed = f"{r['throughput']['images_per_s']:.0f}" if "throughput" in r else "–"
+        table.add_row(r["key"], r["status"] if r["status"] == "ok" else f"[red]{r['status']}[/]", *values, speed,
+                      f"{r['seconds']:.0f}")
+    return table
+
+
+def bench(
+    suite: Annotated[str, typer.Option(help="Suite name from registry.toml (smoke, mixtures, …)")] = "smoke",
+    out: Annotated[Optional[Path], typer.Option(help="Output folder (default bench/results/SUITE)")] = None,
+    models: Annotated[Optional[str], typer.Option(help="Comma-separated model names to keep")] = None,
+    resume: Annotated[bool, typer.Option(help="Continue a half-finished suite in --out")] = False,
+    markdown_path: Annotated[Optional[Path], typer.Option("--markdown", help="Also write the leaderboard here "
+                                                          "(e.g. docs/benchmarks.md)")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Where datasets live")] = None,
+) -> None:
+    """Run a benchmark suite and write its leaderboard (terminal, JSON, Markdown, PNG plots)."""
+    suites = load_suites()
+    if suite not in suites:
+        raise BenchError(f"unknown suite {suite!r}; registry.toml defines {', '.join(sorted(suites))}")
+    folder = out or Path("bench/results") / suite
+    finished: list[dict] = []
+    with Live(_table(finished, suites[suite].metrics), console=console, refresh_per_second=2,
+              transient=not console.is_terminal) as live:
+        def show(record: dict) -> None:
+            finished.append(record)
+            live.update(_table(finished, suites[suite].metrics))
+
+        data = run_suite(suite, out=folder, models=models.split(",") if models else None, resume=resume,
+                         data_dir=data_dir, on_record=show)
+    text = markdown(data)
+    (folder / "leaderboard.md").write_text(text)
+    images = plots(data, folder)
+    if markdown_path:
+        markdown_path.parent.mkdir(parents=True, exist_ok=True)
+        markdown_path.write_text(text)
+    Console().print(_table(data["records"], suites[suite].metrics))
+    console.print(f"results: {folder / 'results.json'}; leaderboard: {folder / 'leaderboard.md'}; "
+                  f"plots: {', '.join(p.name for p in images)}")
+    failed = [r["key"] for r in data["records"] if r["status"] != "ok"]
+    if failed:
+        console.print(f"[red]failed entries:[/] {', '.join(failed)}")
+        raise typer.Exit(1)
