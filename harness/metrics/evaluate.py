@@ -20,15 +20,13 @@ def metric_inputs_from_images(extractor: FeatureExtractor, real_images: Tensor, 
     when the extractor is ``mnist-cnn``; then its provenance is the extractor's too.
     """
     provenance = {**extractor.protocol_fields(), "reference_split": reference_split}
-    fake_logits = None
     try:
-        if fake_images.shape[1] == 1 or extractor.name == "inception":
-            fake_logits = extractor.logits(fake_images)
-    except MetricError:
-        fake_logits = None  # not a classifier: no Inception Score
+        fake_features, fake_logits = extractor.features_and_logits(fake_images)
+    except MetricError:  # not a classifier of these images (timm, stacked digits): no Inception Score
+        fake_features, fake_logits = extractor(fake_images), None
     if classifier is None and extractor.name == "mnist-cnn":
         classifier, classifier_provenance = extractor.model, extractor.protocol_fields()
-    return MetricInputs(real_features=extractor(real_images), fake_features=extractor(fake_images),
+    return MetricInputs(real_features=extractor(real_images), fake_features=fake_features,
                         fake_logits=fake_logits, fake_images=fake_images, fake_labels=fake_labels,
                         classifier=classifier, feature_provenance=provenance,
                         classifier_provenance=classifier_provenance or {})

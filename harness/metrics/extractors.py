@@ -49,6 +49,10 @@ class FeatureExtractor(ABC):
         """(N, classes) float32 class logits, for extractors that are classifiers (Inception Score)."""
         raise MetricError(f"extractor {self.name!r} has no classification head")
 
+    def features_and_logits(self, images: Tensor) -> tuple[Tensor, Tensor]:
+        """Both at once; classifiers override this to run the network a single time."""
+        return self(images), self.logits(images)
+
     @abstractmethod
     def features_batch(self, images: Tensor) -> Tensor:
         """Features of one batch (called under no_grad)."""
@@ -100,7 +104,7 @@ class MnistCnnExtractor(FeatureExtractor):
     name = "mnist-cnn"
     resize = "28x28 as is; other sizes bilinear+antialias to 28x28 (torch interpolate)"
     input = "(N, 1, H, W) digits in [-1, 1]; (N, 3, H, W) Stacked-MNIST: per channel, features concatenated"
-    batch_size = 1000
+    batch_size = 128  # small batches: big ones spend more time in page faults than in convolutions on CPU
 
     def __init__(self, model: MnistCnn, weights_sha256: str, device: str | torch.device | None = None) -> None:
         self.device = torch.device(device) if device is not None else torch.device("cpu")
@@ -120,9 +124,17 @@ class MnistCnnExtractor(FeatureExtractor):
 
     def logits(self, images: Tensor) -> Tensor:
         """Digit logits (N, 10) of single-channel images."""
+        return self.features_and_logits(images)[1]
+
+    def features_and_logits(self, images: Tensor) -> tuple[Tensor, Tensor]:
         if images.dim() != 4 or images.shape[1] != 1:
             raise MetricError(f"mnist-cnn logits take (N, 1, H, W) images, got {tuple(images.shape)}")
-        return self._batched(lambda batch: self.model.logits(batch.to(self.device)), images)
+        both = self._batched(self._features_then_logits, images)
+        return both[:, :self.model.feature_dim], both[:, self.model.feature_dim:]
+
+    def _features_then_logits(self, images: Tensor) -> Tensor:
+        features = self.model.features(images.to(self.device))
+        return torch.cat([features, self.model.head(features)], dim=1)
 
 
 @register_extractor("mnist-cnn")
@@ -218,7 +230,11 @@ class InceptionExtractor(FeatureExtractor):
 
     def logits(self, images: Tensor) -> Tensor:
         """The 1008-way logits without bias (torch-fidelity's ``logits_unbiased``, used for IS)."""
-        return self._batched(lambda batch: self.network(self._uint8_rgb(batch))[1], images)
+        return self.features_and_logits(images)[1]
+
+    def features_and_logits(self, images: Tensor) -> tuple[Tensor, Tensor]:
+        both = self._batched(lambda batch: torch.cat(self.network(self._uint8_rgb(batch)), dim=1), images)
+        return both[:, :2048], both[:, 2048:]
 
 
 register_extractor("inception")(InceptionExtractor)

@@ -31,7 +31,8 @@ DENSITY_COVERAGE_K = 5
 DEFAULT_CHUNK_SIZE = 1000
 
 
-def nearest_neighbour_radii(features: Tensor, ks: Iterable[int], chunk_size: int = DEFAULT_CHUNK_SIZE) -> dict[int, Tensor]:
+def nearest_neighbour_radii(features: Tensor, ks: Iterable[int],
+                            chunk_size: int = DEFAULT_CHUNK_SIZE) -> dict[int, Tensor]:
     """For each k, the distance of every row to its k-th nearest other row (self excluded)."""
     ks = sorted(set(ks))
     smallest = [torch.cdist(chunk, features).topk(ks[-1] + 1, dim=1, largest=False).values

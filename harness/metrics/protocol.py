@@ -23,7 +23,7 @@ class Protocol(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     metric: str = Field(description="the quantity, e.g. 'fid', 'kid', 'precision'")
-    extractor: str | None = Field(None, description="feature extractor / classifier name, e.g. 'inception', 'mnist-cnn'")
+    extractor: str | None = Field(None, description="feature extractor or classifier, e.g. 'inception', 'mnist-cnn'")
     weights_sha256: str | None = Field(None, description="sha256 of the extractor's weights file")
     resize: str | None = Field(None, description="how images were brought to the extractor's input size")
     n_real: int | None = Field(None, ge=0, description="reference samples used")

@@ -32,14 +32,16 @@ class MetricInputs:
 
     real_features: Tensor | None = None  # (N, d) reference features from an extractor
     fake_features: Tensor | None = None  # (M, d) generated-sample features, same extractor
-    fake_logits: Tensor | None = None  # (M, classes) classifier logits of generated samples (Inception Score)
+    fake_logits: Tensor | None = None  # (M, classes) the feature extractor's logits of generated samples (IS)
     fake_images: Tensor | None = None  # (M, C, H, W) generated images in [-1, 1] (mode counting, accuracy)
     fake_labels: Tensor | None = None  # (M,) class each generated image was asked for (conditional models)
     classifier: Callable[[Tensor], Tensor] | None = None  # (M, 1, H, W) in [-1, 1] -> (M, 10) digit logits
     real_points: Tensor | None = None  # (N, 2) raw samples, for metrics on points rather than features
     fake_points: Tensor | None = None  # (M, 2)
-    feature_provenance: dict[str, Any] = field(default_factory=dict)  # extractor, weights_sha256, resize, reference_split
-    classifier_provenance: dict[str, Any] = field(default_factory=dict)  # the same for classifier/logits
+    # Protocol fields of the feature extractor (extractor, weights_sha256, resize, reference_split) and of the
+    # digit classifier; every metric copies the matching one into its Protocol.
+    feature_provenance: dict[str, Any] = field(default_factory=dict)
+    classifier_provenance: dict[str, Any] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)  # anything else a registered metric documents it needs
 
     def protocol(self, metric: str, *, source: str = "features", **values: Any) -> Protocol:
@@ -74,7 +76,8 @@ def register_metric(name: str, *, needs: Iterable[str]) -> Callable[[MetricFunct
     needs = tuple(needs)
     unknown = set(needs) - INPUT_NAMES
     if unknown:
-        raise MetricError(f"metric {name!r} needs unknown inputs {sorted(unknown)}; MetricInputs has {sorted(INPUT_NAMES)}")
+        raise MetricError(f"metric {name!r} needs unknown inputs {sorted(unknown)}; "
+                          f"MetricInputs has {sorted(INPUT_NAMES)}")
 
     def decorate(function: MetricFunction) -> MetricFunction:
         if name in _METRICS:

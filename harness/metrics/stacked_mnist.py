@@ -34,7 +34,7 @@ def _device_of(classifier: DigitClassifier) -> torch.device:
 
 
 @torch.no_grad()
-def predict_classes(classifier: DigitClassifier, images: Tensor, batch_size: int = 1000) -> Tensor:
+def predict_classes(classifier: DigitClassifier, images: Tensor, batch_size: int = 128) -> Tensor:
     """Arg-max class (N,) int64 on CPU of single-channel images, in batches, without gradients."""
     if images.dim() != 4 or images.shape[1] != 1:
         raise MetricError(f"expected single-channel images (N, 1, H, W), got {tuple(images.shape)}")
@@ -45,7 +45,7 @@ def predict_classes(classifier: DigitClassifier, images: Tensor, batch_size: int
                       for i in range(0, len(images), batch_size)])
 
 
-def stacked_labels(classifier: DigitClassifier, images: Tensor, batch_size: int = 1000) -> Tensor:
+def stacked_labels(classifier: DigitClassifier, images: Tensor, batch_size: int = 128) -> Tensor:
     """Mode label 100·a + 10·b + c (N,) of (N, 3, H, W) stacked images, each channel classified alone."""
     if images.dim() != 4 or images.shape[1] != 3:
         raise MetricError(f"Stacked-MNIST images are (N, 3, H, W), got {tuple(images.shape)}")
@@ -87,7 +87,7 @@ class StackedMnistResult:
     n_samples: int
 
 
-def stacked_mnist_modes(classifier: DigitClassifier, images: Tensor, batch_size: int = 1000) -> StackedMnistResult:
+def stacked_mnist_modes(classifier: DigitClassifier, images: Tensor, batch_size: int = 128) -> StackedMnistResult:
     """Modes captured and KL to uniform of (N, 3, H, W) Stacked-MNIST samples (the papers use N = 26,000)."""
     histogram = class_histogram(stacked_labels(classifier, images, batch_size), N_MODES)
     return StackedMnistResult(modes=int((histogram > 0).sum()), kl=kl_to_uniform(histogram),
@@ -99,7 +99,7 @@ def expected_kl_for_even_modes(n_hit: int, n_modes: int = N_MODES) -> float:
     return math.log(n_modes / n_hit)
 
 
-def conditional_accuracy(classifier: DigitClassifier, images: Tensor, labels: Tensor, batch_size: int = 1000) -> float:
+def conditional_accuracy(classifier: DigitClassifier, images: Tensor, labels: Tensor, batch_size: int = 128) -> float:
     """Fraction of single-channel images of a class-conditional model classified as their requested label."""
     if len(images) != len(labels) or len(images) == 0:
         raise MetricError(f"conditional accuracy needs as many labels as images, got {len(labels)} and {len(images)}")
@@ -107,7 +107,7 @@ def conditional_accuracy(classifier: DigitClassifier, images: Tensor, labels: Te
 
 
 def per_class_accuracy(classifier: DigitClassifier, images: Tensor, labels: Tensor, n_classes: int = N_DIGITS,
-                       batch_size: int = 1000) -> Tensor:
+                       batch_size: int = 128) -> Tensor:
     """(n_classes,) accuracy per requested label (NaN for labels never requested)."""
     labels = labels.cpu()
     predicted = predict_classes(classifier, images, batch_size)

@@ -29,7 +29,8 @@ def fid(inputs: MetricInputs) -> dict[str, MetricValue]:
 
 @register_metric("kid", needs=("real_features", "fake_features"))
 def kid(inputs: MetricInputs, *, subsets: int = kid_module.DEFAULT_SUBSETS,
-        subset_size: int = kid_module.DEFAULT_SUBSET_SIZE, seed: int = kid_module.DEFAULT_SEED) -> dict[str, MetricValue]:
+        subset_size: int = kid_module.DEFAULT_SUBSET_SIZE,
+        seed: int = kid_module.DEFAULT_SEED) -> dict[str, MetricValue]:
     """Unbiased MMD² with the cubic polynomial kernel, mean ± std over random subsets."""
     mean, std = kid_module.kernel_inception_distance(inputs.real_features, inputs.fake_features, subsets=subsets,
                                                      subset_size=subset_size, seed=seed)
@@ -40,9 +41,9 @@ def kid(inputs: MetricInputs, *, subsets: int = kid_module.DEFAULT_SUBSETS,
 @register_metric("is", needs=("fake_logits",))
 def inception_score_metric(inputs: MetricInputs, *, splits: int = DEFAULT_SPLITS,
                            seed: int = IS_DEFAULT_SEED) -> dict[str, MetricValue]:
-    """Inception Score of the classifier's logits on generated samples, mean ± std over splits."""
+    """Inception Score of the extractor's logits on generated samples, mean ± std over splits."""
     mean, std = inception_score(inputs.fake_logits, splits=splits, seed=seed)
-    protocol = inputs.protocol("is", source="classifier", n_fake=len(inputs.fake_logits), splits=splits, seed=seed)
+    protocol = inputs.protocol("is", n_fake=len(inputs.fake_logits), splits=splits, seed=seed)
     return {"is": MetricValue(value=mean, std=std, protocol=protocol)}
 
 
@@ -57,7 +58,7 @@ def precision_recall_density_coverage(inputs: MetricInputs, *, pr_k: int = PRECI
 
 
 @register_metric("stacked-mnist", needs=("fake_images", "classifier"))
-def stacked_mnist(inputs: MetricInputs, *, batch_size: int = 1000) -> dict[str, MetricValue]:
+def stacked_mnist(inputs: MetricInputs, *, batch_size: int = 128) -> dict[str, MetricValue]:
     """Modes captured (of 1,000) and KL(generated ‖ uniform) of Stacked-MNIST samples."""
     result = stacked_mnist_modes(inputs.classifier, inputs.fake_images, batch_size)
     protocol = {"source": "classifier", "n_fake": result.n_samples}
@@ -67,7 +68,7 @@ def stacked_mnist(inputs: MetricInputs, *, batch_size: int = 1000) -> dict[str, 
 
 
 @register_metric("conditional-accuracy", needs=("fake_images", "fake_labels", "classifier"))
-def conditional_accuracy_metric(inputs: MetricInputs, *, batch_size: int = 1000) -> dict[str, MetricValue]:
+def conditional_accuracy_metric(inputs: MetricInputs, *, batch_size: int = 128) -> dict[str, MetricValue]:
     """Fraction of class-conditional samples that the classifier assigns to the requested class."""
     value = conditional_accuracy(inputs.classifier, inputs.fake_images, inputs.fake_labels, batch_size)
     protocol = inputs.protocol("conditional_accuracy", source="classifier", n_fake=len(inputs.fake_images))
