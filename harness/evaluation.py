@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -13,6 +15,7 @@ from .data.base import DataSource
 from .data.mixtures import MixtureSource
 from .metrics.mixture import mixture_scores
 from .plugin import GANPlugin, Networks
+from .spec import DataKind
 
 
 @contextmanager
@@ -48,13 +51,33 @@ def generate(plugin: GANPlugin, nets: Networks, n: int, seed: int, device: torch
     return torch.cat(parts)
 
 
-def evaluate(plugin: GANPlugin, nets: Networks, source: DataSource, n: int, seed: int,
-             device: torch.device) -> dict[str, float | int]:
-    """The metrics that apply to this data kind, on ``n`` generated samples."""
+def evaluate_with_protocols(plugin: GANPlugin, nets: Networks, source: DataSource, n: int, seed: int,
+                            device: torch.device, data_dir: Path | None = None,
+                            extractor: str | None = None) -> tuple[dict[str, float | int], dict[str, Any]]:
+    """(metric values, the protocol behind each) for the metrics that apply to this data, on ``n`` samples."""
     if isinstance(source, MixtureSource):
         samples = generate(plugin, nets, n, seed, device)
-        return mixture_scores(samples, source.centers, source.std).as_dict()
-    return {}
+        scores = mixture_scores(samples, source.centers, source.std).as_dict()
+        protocol = {"metric": "mixture", "dataset": source.info.name, "n_fake": n, "seed": seed,
+                    "high_quality_within_std": 3.0, "reverse_kl": "KL(high-quality mode histogram || uniform)"}
+        return scores, {name: protocol for name in scores}
+    if source.info.kind == DataKind.images:
+        from .image_evaluation import default_plan, evaluate_images
+
+        plan = default_plan(source.info.name, plugin.spec.conditional, extractor)
+        if plan.extractor is None:
+            return {}, {}
+        labels = balanced_labels(n, source.info.num_classes, device) if plugin.spec.conditional else None
+        fake = generate(plugin, nets, n, seed, device, labels=labels)
+        return evaluate_images(fake, None if labels is None else labels.cpu(), source, plan, data_dir=data_dir,
+                               device=device, seed=seed)
+    return {}, {}
+
+
+def evaluate(plugin: GANPlugin, nets: Networks, source: DataSource, n: int, seed: int,
+             device: torch.device, data_dir: Path | None = None) -> dict[str, float | int]:
+    """The metrics that apply to this data kind, on ``n`` generated samples."""
+    return evaluate_with_protocols(plugin, nets, source, n, seed, device, data_dir)[0]
 
 
 def parameter_count(module: nn.Module) -> int:

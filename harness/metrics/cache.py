@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 
 def default_cache_dir() -> Path:
-    """``$GANZOO_CACHE`` if set, else ``~/.cache/ganzoo``; CI can persist this one folder between runs."""
-    configured = os.environ.get("GANZOO_CACHE")
-    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "ganzoo"
+    """The one ganzoo cache root (``harness.data.locations.cache_root``); CI can persist it between runs."""
+    from ..data.locations import cache_root
+
+    return cache_root()
 
 
 def file_sha256(path: Path) -> str:
