@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .tricks import TricksConfig
 
@@ -37,6 +37,37 @@ class TrainConfig(BaseModel):
         "Generator EMA decay (Yazıcı et al. 2019, arXiv 1806.04498); samples and metrics use the average"))
     ema_start: int = Field(0, ge=0, description="Iteration at which the EMA starts averaging (copies G before)")
     tricks: TricksConfig = Field(default_factory=TricksConfig, description="Harness-side training tricks")
+    # -- checkpoints (harness.checkpoint) ---------------------------------------------------------
+    checkpoint_every: int = Field(1000, ge=0, description=(
+        "Iterations between checkpoints (0: only at the end and on interrupt); `--resume RUN_DIR` continues"))
+    keep_checkpoints: int = Field(3, ge=1, le=1000, description="How many of the latest checkpoints to keep "
+                                  "(the best one is kept in addition)")
+    best_metric: str | None = Field(None, description=(
+        "Evaluation metric that picks the best checkpoint, e.g. reverse_kl (lower is better) or modes_captured "
+        "(higher); prefix 'max:' or 'min:' to set the direction. None: the first of reverse_kl, fid, kid, "
+        "modes_captured that the evaluation reports"))
+    # -- non-finite guard (harness.guard) ---------------------------------------------------------
+    nan_policy: Literal["rollback", "stop"] = Field("rollback", description=(
+        "After nan_patience non-finite steps of one phase in a row: roll back to the last good checkpoint with "
+        "a lowered learning rate, or stop with a report"))
+    nan_patience: int = Field(5, ge=1, le=10_000, description=(
+        "Non-finite (skipped) steps of one phase in a row before nan_policy applies"))
+    nan_lr_factor: float = Field(0.5, gt=0, lt=1, description="Learning-rate multiplier applied at each rollback")
+    max_rollbacks: int = Field(3, ge=0, le=100, description="Rollbacks before the run stops anyway")
+    # -- distribution and diagnostics -------------------------------------------------------------
+    sync_batchnorm: bool = Field(False, description=(
+        "Convert BatchNorm layers to SyncBatchNorm so statistics span all GPUs (CUDA only)"))
+    spectral_diagnostics: bool = Field(False, description=(
+        "Estimate the spectral norm of every discriminator layer by power iteration on log iterations"))
+
+    @field_validator("best_metric")
+    @classmethod
+    def _direction(cls, value: str | None) -> str | None:
+        if value is not None:
+            name = value.split(":", 1)[1] if value.startswith(("max:", "min:")) else value
+            if not name:
+                raise ValueError("best_metric needs a metric name, e.g. reverse_kl or max:modes_captured")
+        return value
 
 
 class RunConfig(BaseModel):

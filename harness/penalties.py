@@ -3,7 +3,13 @@
 Under fp16 autocast the inner gradient is taken of the *scaled* output and unscaled before
 the norm (PyTorch AMP examples, "Gradient penalty"), so small gradients do not underflow to
 zero in half precision; the norm itself is computed in float32. ``scale`` is that loss scale,
-1.0 when no scaler is active.
+1.0 when no scaler is active. If the scaled inner gradient overflows, the penalty and so the
+loss become inf: the trainer lets that reach the phase's GradScaler, which skips the step and
+lowers the scale, exactly as for an overflow in the outer backward.
+
+Under data parallelism the penalty is computed per process on its shard (it is a per-sample
+mean, so averaging the resulting parameter gradients across processes, as the trainer does,
+gives the global batch's gradient); the double backward never crosses a process boundary.
 """
 
 from __future__ import annotations
@@ -24,10 +30,15 @@ def _input_gradients(critic: Callable[..., Tensor], inputs: Tensor, args: tuple[
 
 
 def gradient_penalty(critic: Callable[..., Tensor], real: Tensor, fake: Tensor, *args: Tensor,
-                     target: float = 1.0, scale: float = 1.0, generator: torch.Generator | None = None) -> Tensor:
-    """Gulrajani et al. 2017 (arXiv 1704.00028): E[(‖∇D(x̂)‖₂ − target)²], x̂ = εx + (1−ε)G(z), ε ~ U[0,1]."""
-    shape = (real.shape[0],) + (1,) * (real.dim() - 1)
-    eps = torch.rand(shape, device=real.device, dtype=real.dtype, generator=generator)
+                     target: float = 1.0, scale: float = 1.0, generator: torch.Generator | None = None,
+                     eps: Tensor | None = None) -> Tensor:
+    """Gulrajani et al. 2017 (arXiv 1704.00028): E[(‖∇D(x̂)‖₂ − target)²], x̂ = εx + (1−ε)G(z), ε ~ U[0,1].
+
+    ``eps`` (shape (B, 1, …)) may be given by the caller, e.g. the trainer's rank-sharded draw.
+    """
+    if eps is None:
+        shape = (real.shape[0],) + (1,) * (real.dim() - 1)
+        eps = torch.rand(shape, device=real.device, dtype=real.dtype, generator=generator)
     mixed = eps * real.detach() + (1.0 - eps) * fake.detach()
     grads = _input_gradients(critic, mixed, args, scale)
     norms = grads.flatten(1).norm(2, dim=1)

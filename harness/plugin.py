@@ -51,6 +51,10 @@ class OptimizerSpec(BaseModel):
     betas: tuple[float, float] = (0.9, 0.999)
     momentum: float = Field(default=0.0, ge=0)
     weight_decay: float = Field(default=0.0, ge=0)
+    #: learning-rate schedule over the run's iterations: constant, or constant until
+    #: ``decay_start`` (a fraction of the run) then linearly to 0 (CycleGAN's schedule)
+    decay: Literal["none", "linear"] = "none"
+    decay_start: float = Field(default=0.5, ge=0, lt=1)
 
 
 class Networks(dict[str, nn.Module]):

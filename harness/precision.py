@@ -2,7 +2,15 @@
 
 A scaler per phase (never one shared by G and D) keeps one network's overflow from
 shrinking the other's loss scale (GUIDE §2). bf16 has fp32's exponent range and needs no
-scaler. The loss itself is always reduced in float32.
+scaler. The loss itself is always reduced in float32; parameters and optimizer state stay
+float32 in every mode.
+
+fp16 recipe (PyTorch AMP examples): backward of ``scaler.scale(loss)``; gradient penalties
+differentiate the *scaled* critic output and unscale before the norm (``harness.penalties``,
+which reads the current scale from the step context); ``scaler.unscale_`` before measuring or
+clipping gradients; ``scaler.step`` skips the update when any gradient is inf/NaN and
+``scaler.update`` then halves the scale. The trainer counts those skips per phase
+(``PHASE/amp_skipped``).
 """
 
 from __future__ import annotations
@@ -16,11 +24,22 @@ from .config import Precision
 DTYPES = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
+class PrecisionError(ValueError):
+    """The chosen precision cannot run on this device."""
+
+
 class PrecisionPolicy:
     def __init__(self, precision: Precision, device: torch.device) -> None:
         self.name = precision
         self.dtype = DTYPES[precision]
         self.device_type = device.type
+        if precision == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
+            raise PrecisionError(f"precision bf16 needs a GPU with bfloat16 support; "
+                                 f"{torch.cuda.get_device_name(device)} has none: use fp16")
+
+    @property
+    def scaled(self) -> bool:
+        return self.name == "fp16"
 
     def autocast(self) -> contextlib.AbstractContextManager:
         if self.dtype is None:
@@ -28,4 +47,4 @@ class PrecisionPolicy:
         return torch.autocast(device_type=self.device_type, dtype=self.dtype)
 
     def new_scaler(self) -> torch.amp.GradScaler:
-        return torch.amp.GradScaler(self.device_type, enabled=self.name == "fp16")
+        return torch.amp.GradScaler(self.device_type, enabled=self.scaled)

@@ -48,6 +48,12 @@ def write_json_atomic(path: Path, data: Any) -> None:
 
 
 class RunDir:
+    """``resume=True``: the directory may hold an earlier run (continued with ``--resume``).
+
+    ``writable`` is False on every process but rank 0 of a multi-process run: there the write
+    methods do nothing, so only one process ever writes.
+    """
+
     def __init__(self, path: Path, *, resume: bool = False) -> None:
         self.path = Path(path)
         if not resume and self.path.exists() and any(self.path.iterdir()):
@@ -56,16 +62,37 @@ class RunDir:
         self.path.mkdir(parents=True, exist_ok=True)
         self.samples = self.path / "samples"
         self.checkpoints = self.path / "checkpoints"
+        self.writable = True
 
     def write_config(self, config: dict) -> None:
-        write_json_atomic(self.path / "config.json", config)
+        if self.writable:
+            write_json_atomic(self.path / "config.json", config)
+
+    def read_config(self) -> dict:
+        path = self.path / "config.json"
+        if not path.is_file():
+            raise RunDirError(f"{self.path} has no config.json: it is not a ganzoo run directory")
+        return json.loads(path.read_text())
 
     def write_summary(self, summary: dict) -> None:
-        write_json_atomic(self.path / "summary.json", summary)
+        if self.writable:
+            write_json_atomic(self.path / "summary.json", summary)
 
     def append_metrics(self, record: dict) -> None:
-        with open(self.path / "metrics.jsonl", "a") as handle:
-            handle.write(json.dumps(_jsonable(record)) + "\n")
+        if self.writable:
+            with open(self.path / "metrics.jsonl", "a") as handle:
+                handle.write(json.dumps(_jsonable(record)) + "\n")
+
+    def truncate_metrics(self, step: int) -> None:
+        """Drop records after ``step`` (written after the checkpoint a resumed run continues from)."""
+        path = self.path / "metrics.jsonl"
+        if not self.writable or not path.exists():
+            return
+        kept = [line for line in path.read_text().splitlines()
+                if line.strip() and json.loads(line).get("step", 0) <= step]
+        with tempfile.NamedTemporaryFile("w", dir=self.path, delete=False, suffix=".tmp") as tmp:
+            tmp.write("".join(line + "\n" for line in kept))
+        os.replace(tmp.name, path)
 
     def read_metrics(self) -> list[dict]:
         path = self.path / "metrics.jsonl"

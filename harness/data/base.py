@@ -33,6 +33,20 @@ class DataSource(ABC):
     def next_batch(self, batch_size: int) -> Batch:
         """The next training batch (CPU tensors)."""
 
+    def next_shard(self, batch_size: int, rank: int, world: int) -> Batch:
+        """Rank ``rank``'s slice of the next *global* batch of ``batch_size * world`` samples.
+
+        Every rank draws the same global order from an identically seeded generator and keeps
+        its own rows, so ``world`` processes see exactly the samples one process would with
+        the global batch, and the data-order state is the same on every rank. Sources override
+        this to avoid materialising the other ranks' rows.
+        """
+        batch = self.next_batch(batch_size * world)
+        if world == 1:
+            return batch
+        rows = slice(rank * batch_size, (rank + 1) * batch_size)
+        return Batch(*(None if t is None else t[rows] for t in (batch.real, batch.labels, batch.real_b)))
+
     @abstractmethod
     def reference(self, n: int, seed: int) -> Batch:
         """``n`` real samples for evaluation, independent of the training order."""

@@ -58,6 +58,13 @@ class ImageTensorSource(DataSource):
         return self._epoch
 
     def next_batch(self, batch_size: int) -> Batch:
+        return self._gather(self._next_indices(batch_size))
+
+    def next_shard(self, batch_size: int, rank: int, world: int) -> Batch:
+        index = self._next_indices(batch_size * world)  # the global order, identical on every rank
+        return self._gather(index[rank * batch_size : (rank + 1) * batch_size])
+
+    def _next_indices(self, batch_size: int) -> Tensor:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         parts, needed = [], batch_size
@@ -70,7 +77,7 @@ class ImageTensorSource(DataSource):
             parts.append(part)
             self._position += len(part)
             needed -= len(part)
-        return self._gather(torch.cat(parts))
+        return torch.cat(parts)
 
     def reference(self, n: int, seed: int) -> Batch:
         return self._gather(sample_without_replacement(len(self.images), n, torch.Generator().manual_seed(seed)))
