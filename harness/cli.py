@@ -253,10 +253,37 @@ def list_presets() -> None:
         raise typer.Exit(1)
 
 
+def _register_commands() -> None:
+    """Commands that live in their own modules (one file, one idea)."""
+    from .bench_cli import bench
+    from .eval_cli import classifier_train, eval_command
+    from .sample_cli import sample
+
+    app.command("bench")(bench)
+    app.command("eval")(eval_command)
+    app.command("sample")(sample)
+    classifier = typer.Typer(help="The harness's own feature/digit classifier.", no_args_is_help=True)
+    classifier.command("train")(classifier_train)
+    app.add_typer(classifier, name="classifier")
+
+
+_register_commands()
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """Errors that are the user's to fix: printed as one clear line, never as a traceback."""
+    from .bench import BenchError
+    from .checkpoint import CheckpointError
+    from .metrics import MetricError
+    from .sample_cli import SampleError
+
+    return USER_ERRORS + (BenchError, CheckpointError, MetricError, SampleError)
+
+
 def main() -> None:
     try:
         app()
-    except USER_ERRORS as error:  # raised outside a command's own handling, e.g. a broken registry.toml
+    except _user_errors() as error:  # raised outside a command's own handling, e.g. a broken registry.toml
         err.print(f"[bold red]error:[/] {error}", highlight=False)
         raise SystemExit(2) from None
 

@@ -7,6 +7,7 @@ plugin's own config schema → :class:`RunConfig`, written verbatim to ``config.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -78,6 +79,12 @@ class RunConfig(BaseModel):
     preset: str | None = None
     train: TrainConfig = Field(default_factory=TrainConfig)
     params: dict[str, Any] = Field(default_factory=dict, description="The plugin's validated config")
+
+    @classmethod
+    def from_run_dir(cls, run_dir: Path) -> RunConfig:
+        """The run's configuration from its ``config.json`` (which also holds provenance we ignore here)."""
+        document = json.loads((Path(run_dir) / "config.json").read_text())
+        return cls.model_validate({key: document[key] for key in cls.model_fields if key in document})
 
 
 def parse_assignments(assignments: list[str]) -> dict[str, Any]:

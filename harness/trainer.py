@@ -39,7 +39,7 @@ from .diagnostics import (EarlyWarnings, RuleContext, SpectralEstimator, Trainin
 from .distributed import Distributed, DistributedError
 from .ema import GeneratorEMA
 from .environment import environment
-from .evaluation import evaluate, generate, parameter_count
+from .evaluation import evaluate_with_protocols, generate, parameter_count
 from .guard import NonFiniteEvent, NonFiniteGuard, NonFiniteStop, RollbackRequest
 from .optim import build_optimizer
 from .plots import image_grid, scatter_points
@@ -68,6 +68,7 @@ class Trainer:
                  download: bool = False, cpu: bool = False, progress: bool = True, resume: bool = False) -> None:
         self.run = run
         self.run_dir = run_dir
+        self.data_dir = data_dir
         # Accelerate owns device placement and the process group. Its own AMP stays off: it keeps a
         # single GradScaler, and GAN phases need one each (harness.precision).
         self.accelerator = Accelerator(cpu=cpu, mixed_precision="no")
@@ -120,6 +121,7 @@ class Trainer:
         self._window: dict[str, list[Tensor]] = defaultdict(list)
         self._diagnostics: dict[str, Any] = {}
         self.last_metrics: dict[str, Any] = {}
+        self.metric_protocols: dict[str, Any] = {}  # how each number in last_metrics was computed
         self.history: list[dict[str, Any]] = []  # records of this run, for the early-warning rules
         self.guard = NonFiniteGuard(train.nan_patience, train.nan_policy, train.max_rollbacks)
         family = self.plugin.spec.family.value
@@ -623,11 +625,12 @@ class Trainer:
     def _evaluate(self) -> dict[str, Any]:
         """Metrics computed on rank 0 (every rank would draw the same samples) and shared with all."""
         self._sync_buffers()
-        metrics = None
+        result = None
         if self.is_main:
-            metrics = evaluate(self.plugin, self.sampling_networks(), self.source, self.run.train.eval_samples,
-                               seed=self.run.train.seed + 12345, device=self.device)
-        self.last_metrics = self.dist.broadcast_object(metrics)
+            result = evaluate_with_protocols(self.plugin, self.sampling_networks(), self.source,
+                                             self.run.train.eval_samples, seed=self.run.train.seed + 12345,
+                                             device=self.device, data_dir=self.data_dir)
+        self.last_metrics, self.metric_protocols = self.dist.broadcast_object(result)
         return self.last_metrics
 
     def _plot(self, tag: str) -> None:
@@ -719,6 +722,7 @@ class Trainer:
             "status": self.status,
             "steps": self.step,
             "metrics": self.last_metrics,
+            "protocol": self.metric_protocols,
             "throughput": self._throughput(),
             "counters": dict(self.counters),
             "warnings": warnings,

@@ -1,0 +1,59 @@
+"""Image runs report their metrics with protocols: classifier-FID/KID/PRDC, conditional accuracy; `ganzoo eval`.
+
+These share one MNIST classifier per test session (trained on first use, ~1 min on two idle cores).
+"""
+
+import json
+
+import pytest
+
+from ganzoo.harness.eval_cli import evaluate_run
+from ganzoo.harness.resolve import resolve_run
+from ganzoo.harness.rundir import RunDir
+from ganzoo.harness.trainer import Trainer
+
+from .metrics_fixtures import cached_mnist_classifier
+
+TINY = ["base_channels=4", "latent_dim=8"]
+
+
+@pytest.fixture(scope="module")
+def classifier_report(tmp_path_factory):
+    return cached_mnist_classifier(tmp_path_factory)[1]
+
+
+def run_model(path, data_dir, model, steps=3):
+    run, plugin = resolve_run(model, dataset="mnist", train_overrides={
+        "steps": steps, "batch_size": 16, "log_every": steps, "eval_samples": 300}, assignments=TINY)
+    return Trainer(run, plugin, RunDir(path), data_dir=data_dir, cpu=True, progress=False).fit()
+
+
+def test_classifier_heldout_accuracy(classifier_report):
+    print(f"\nMNIST classifier held-out accuracy: {classifier_report['heldout_accuracy']:.4f} "
+          f"({classifier_report['split']})")
+    assert classifier_report["heldout_accuracy"] >= 0.985
+
+
+def test_dcgan_run_reports_classifier_fid_and_prdc_with_protocol(tmp_path, shared_data, classifier_report):
+    summary = run_model(tmp_path, shared_data, "dcgan")
+    assert {"fid", "kid", "precision", "recall", "density", "coverage"} <= set(summary["metrics"])
+    assert summary["metrics"]["fid"] > 0
+    protocol = json.loads((tmp_path / "summary.json").read_text())["protocol"]["fid"]
+    assert protocol["extractor"] == "mnist-cnn" and protocol["n_fake"] == 300 and protocol["dtype"] == "float64"
+    assert protocol["weights_sha256"] == classifier_report["weights_sha256"]
+
+
+@pytest.mark.parametrize("model", ["cgan", "acgan"])
+def test_conditional_models_report_conditional_accuracy(tmp_path, shared_data, classifier_report, model):
+    summary = run_model(tmp_path, shared_data, model)
+    assert 0.0 <= summary["metrics"]["conditional_accuracy"] <= 1.0
+
+
+def test_eval_appends_and_keeps_earlier_results(tmp_path, shared_data, classifier_report):
+    run_model(tmp_path, shared_data, "dcgan", steps=2)
+    first = evaluate_run(tmp_path, metrics=["fid"], n=200, data_dir=shared_data)
+    second = evaluate_run(tmp_path, metrics=["prdc"], n=200, data_dir=shared_data)
+    assert set(first["metrics"]) == {"fid"} and set(second["metrics"]) == {"precision", "recall", "density", "coverage"}
+    evaluations = json.loads((tmp_path / "summary.json").read_text())["evaluations"]
+    assert [set(e["metrics"]) for e in evaluations] == [{"fid"}, {"precision", "recall", "density", "coverage"}]
+    assert evaluations[0]["protocol"]["fid"]["n_real"] == 200
