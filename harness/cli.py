@@ -253,6 +253,13 @@ def list_presets() -> None:
         raise typer.Exit(1)
 
 
+def report(run_dir: Annotated[Path, typer.Argument(help="A run directory written by `ganzoo run`")]) -> None:
+    """(Re)write RUN_DIR/report.md with its plots from the run's own files."""
+    from .report import write_report
+
+    out.print(f"wrote {write_report(run_dir)}")
+
+
 def _register_commands() -> None:
     """Commands that live in their own modules (one file, one idea)."""
     from .bench_cli import bench
@@ -262,6 +269,7 @@ def _register_commands() -> None:
     app.command("bench")(bench)
     app.command("eval")(eval_command)
     app.command("sample")(sample)
+    app.command("report")(report)
     classifier = typer.Typer(help="The harness's own feature/digit classifier.", no_args_is_help=True)
     classifier.command("train")(classifier_train)
     app.add_typer(classifier, name="classifier")

@@ -39,6 +39,7 @@ from .diagnostics import (EarlyWarnings, RuleContext, SpectralEstimator, Trainin
 from .distributed import Distributed, DistributedError
 from .ema import GeneratorEMA
 from .environment import environment
+from .report import write_report
 from .evaluation import evaluate_with_protocols, generate, parameter_count
 from .guard import NonFiniteEvent, NonFiniteGuard, NonFiniteStop, RollbackRequest
 from .optim import build_optimizer
@@ -705,6 +706,7 @@ class Trainer:
             summary["stopped"] = stopped
         if self.is_main:
             self.run_dir.write_summary(summary)
+            write_report(self.run_dir.path)
         return summary
 
     def _summary(self) -> dict[str, Any]:

@@ -69,3 +69,14 @@ def test_minimax_generator_loss_and_grid_run(tmp_path):
                               assignments=[*TINY, "generator_loss=minimax"])
     summary = Trainer(run, plugin, RunDir(tmp_path), cpu=True, progress=False).fit()
     assert summary["metrics"]["modes_total"] == 25
+
+
+def test_report_md_shows_its_plots(tmp_path):
+    import re
+
+    train(tmp_path, model="gan", steps=8, eval_every=4)
+    text = (tmp_path / "report.md").read_text()
+    assert "# gan on ring" in text and "## Final metrics" in text and "modes_captured" in text
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    assert "plots/losses.png" in images and "samples/final.png" in images
+    assert all((tmp_path / image).stat().st_size > 1000 for image in images)
