@@ -391,19 +391,23 @@ class Trainer:
         finally:
             self._restore_signal_handlers(handlers)
 
+    def train_iteration(self, measure: bool = False) -> None:
+        """One iteration: every phase in order, ``repeats`` times each (what the benches time)."""
+        if self._scheduled:
+            self._apply_schedule()
+        for phase in self.phases:
+            self._set_trainable(phase.updates)
+            for _ in range(phase.repeats):
+                self._run_phase(phase, measure)
+
     def _loop(self, progress: TrainingProgress) -> None:
         train = self.run.train
         self.throughput.resume_clock()
         clock_step = self.step
         while self.step < train.steps:
             measure = (self.step + 1) % train.log_every == 0 or self.step + 1 == train.steps
-            if self._scheduled:
-                self._apply_schedule()
             try:
-                for phase in self.phases:
-                    self._set_trainable(phase.updates)
-                    for _ in range(phase.repeats):
-                        self._run_phase(phase, measure)
+                self.train_iteration(measure)
             except RollbackRequest as request:
                 self.throughput.pause_clock(self.step - clock_step)
                 self._rollback(request.event, progress)

@@ -1,0 +1,28 @@
+"""Bench helpers: where the shared data lives, and the harness/plain-loop ratio printed after a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    session = getattr(config, "_benchmarksession", None)
+    if session is None or not session.benchmarks:
+        return
+    by_group: dict[str, dict[str, float]] = {}
+    for bench in session.benchmarks:
+        side = bench.extra_info.get("side")
+        if side and bench.stats:
+            by_group.setdefault(bench.group, {})[side] = bench.stats.median
+    lines = []
+    for group, sides in sorted(by_group.items()):
+        if {"harness", "plain"} <= set(sides):
+            ratio = sides["plain"] / sides["harness"]  # throughput ratio = inverse time ratio
+            lines.append(f"{group}: harness {1000 * sides['harness']:.2f} ms, plain loop {1000 * sides['plain']:.2f} "
+                         f"ms per iteration → harness throughput = {ratio:.3f} × plain loop")
+    if lines:
+        terminalreporter.section("harness overhead (median per iteration)")
+        for line in lines:
+            terminalreporter.write_line(line)
