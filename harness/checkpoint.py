@@ -42,7 +42,8 @@ NAME = re.compile(r"^step_(\d{7,})\.pt$")
 
 #: metrics where a larger value is better (everything else: smaller is better)
 HIGHER_IS_BETTER = frozenset({"modes_captured", "hq_fraction", "inception_score", "is", "precision", "recall",
-                              "density", "coverage", "accuracy"})
+                              "density", "coverage", "accuracy", "conditional_accuracy",
+                              "label_acc_a2b", "label_acc_b2a"})
 #: what picks the best checkpoint when train.best_metric is None, in order of preference
 DEFAULT_BEST = ("reverse_kl", "fid", "kid", "modes_captured")
 

@@ -265,11 +265,13 @@ def _register_commands() -> None:
     from .bench_cli import bench
     from .eval_cli import classifier_train, eval_command
     from .sample_cli import sample
+    from .translate_cli import translate
 
     app.command("bench")(bench)
     app.command("eval")(eval_command)
     app.command("sample")(sample)
     app.command("report")(report)
+    app.command("translate")(translate)
     classifier = typer.Typer(help="The harness's own feature/digit classifier.", no_args_is_help=True)
     classifier.command("train")(classifier_train)
     app.add_typer(classifier, name="classifier")

@@ -28,7 +28,7 @@ from torch import Tensor, nn
 
 # -- measurements ----------------------------------------------------------------------------------
 #: decision threshold on the discriminator's raw output, by loss family (None: accuracy undefined)
-ACCURACY_THRESHOLD = {"minimax": 0.0, "hinge": 0.0, "least_squares": 0.5}
+ACCURACY_THRESHOLD = {"minimax": 0.0, "hinge": 0.0, "least_squares": 0.5, "cycle": 0.5}  # cycle: LSGAN targets
 
 
 @torch.no_grad()

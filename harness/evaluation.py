@@ -71,7 +71,24 @@ def evaluate_with_protocols(plugin: GANPlugin, nets: Networks, source: DataSourc
         fake = generate(plugin, nets, n, seed, device, labels=labels)
         return evaluate_images(fake, None if labels is None else labels.cpu(), source, plan, data_dir=data_dir,
                                device=device, seed=seed)
+    if source.info.kind == DataKind.unpaired_images:
+        if getattr(source, "label_classifier", None) != "mnist-cnn" or not callable(getattr(plugin, "translate", None)):
+            return {}, {}
+        from .data.locations import data_root
+        from .metrics.label_preservation import evaluate_translator
+
+        result = evaluate_translator(plugin, nets, source, data_root(data_dir).path, n=min(n, 5000), seed=seed)
+        return result.scores, {name: result.protocol for name in result.scores}
     return {}, {}
+
+
+@torch.no_grad()
+def translation_grid(plugin: GANPlugin, nets: Networks, source: DataSource, n: int, seed: int,
+                     device: torch.device) -> Tensor:
+    """Rows [a | G_ab(a) | G_ba(G_ab(a)) | b | G_ba(b) | G_ab(G_ba(b))] of n reference pairs (CPU; nrow=6)."""
+    pair = source.reference_pair(n, seed)
+    with eval_mode(nets):
+        return plugin.translation_grid(nets, pair.real.to(device), pair.real_b.to(device)).float().cpu()
 
 
 def evaluate(plugin: GANPlugin, nets: Networks, source: DataSource, n: int, seed: int,

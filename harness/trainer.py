@@ -40,7 +40,7 @@ from .distributed import Distributed, DistributedError
 from .ema import GeneratorEMA
 from .environment import environment
 from .report import write_report
-from .evaluation import evaluate_with_protocols, generate, parameter_count
+from .evaluation import evaluate_with_protocols, generate, parameter_count, translation_grid
 from .guard import NonFiniteEvent, NonFiniteGuard, NonFiniteStop, RollbackRequest
 from .optim import build_optimizer
 from .plots import image_grid, scatter_points
@@ -655,6 +655,10 @@ class Trainer:
             images = generate(self.plugin, self.sampling_networks(), n, self.run.train.seed + 777, self.device,
                               labels=labels)
             image_grid(images, self.run_dir.samples / f"{tag}.png", nrow=10 if classes else 8)
+        elif kind == DataKind.unpaired_images:
+            images = translation_grid(self.plugin, self.sampling_networks(), self.source, 8,
+                                      self.run.train.seed + 777, self.device)
+            image_grid(images, self.run_dir.samples / f"{tag}.png", nrow=6)
 
     # -- records ---------------------------------------------------------------------------------
     def _throughput(self) -> dict[str, Any]:

@@ -21,3 +21,13 @@ register_dataset(DatasetEntry("cifar10", DataKind.images,
 register_dataset(DatasetEntry("folder", DataKind.images,
                               "folder:PATH — any image folder (class subfolders → labels), default 64×64",
                               open_folder), prefixed=True)
+
+from .mnist_pairs import open_mnist_thickness  # noqa: E402 - unpaired translation datasets (CycleGAN)
+from .unpaired import open_unpaired  # noqa: E402
+
+register_dataset(DatasetEntry("mnist-thickness", DataKind.unpaired_images,
+                              "MNIST thin ↔ thick strokes (3×3 dilation), unpaired: disjoint halves, 1×28×28",
+                              open_mnist_thickness))
+register_dataset(DatasetEntry("unpaired", DataKind.unpaired_images,
+                              "unpaired:DIR_A,DIR_B — two image folders as domains A and B, default 64×64",
+                              open_unpaired), prefixed=True)
