@@ -264,6 +264,7 @@ def _register_commands() -> None:
     """Commands that live in their own modules (one file, one idea)."""
     from .bench_cli import bench
     from .eval_cli import classifier_train, eval_command
+    from .check_cli import check
     from .sample_cli import sample
     from .translate_cli import translate
 
@@ -272,6 +273,7 @@ def _register_commands() -> None:
     app.command("sample")(sample)
     app.command("report")(report)
     app.command("translate")(translate)
+    app.command("check")(check)
     classifier = typer.Typer(help="The harness's own feature/digit classifier.", no_args_is_help=True)
     classifier.command("train")(classifier_train)
     app.add_typer(classifier, name="classifier")

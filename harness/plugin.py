@@ -29,7 +29,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, Literal, Protocol
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field
@@ -167,6 +168,13 @@ class GANPlugin(ABC):
     #: architecture tricks this plugin's discriminator honours when ``self.tricks`` asks for them:
     #: "minibatch_std", "minibatch_discrimination"
     architecture_tricks: ClassVar[frozenset[str]] = frozenset()
+    #: presets this plugin's distribution ships, by preset name: the same tables as in ganzoo's
+    #: ``registry.toml`` (``dataset``, ``description``, ``train``, ``params``; ``model`` may be
+    #: left out). Names start with ``"<spec.name>/"``: ``"my-gan/ring"`` is what
+    #: ``ganzoo run my-gan --dataset ring`` applies, and ``"my-gan/check"`` is the tiny
+    #: configuration ``ganzoo check my-gan`` uses. Validated like registry.toml's (harness.presets);
+    #: on a name clash the registry.toml table wins and the clash is reported.
+    presets: ClassVar[Mapping[str, Mapping[str, Any]]] = MappingProxyType({})
 
     def __init__(self, config: ModelConfig, data: DataInfo, tricks: TricksConfig | None = None) -> None:
         from .tricks import TricksConfig

@@ -1,25 +1,34 @@
-"""Improved Training of Wasserstein GANs — Gulrajani et al. 2017 (arXiv 1704.00028), on 2-D points.
+"""Improved Training of Wasserstein GANs — Gulrajani et al. 2017 (arXiv 1704.00028).
 
-Architecture: MLP generator and MLP critic (no normalisation in the critic: the penalty is
-per sample). Loss: the critic minimises E[D(G(z))] − E[D(x)] + λ·E[(‖∇D(x̂)‖₂ − 1)²] on random
-interpolates x̂ (Algorithm 1, λ = 10); G minimises −E[D(G(z))]. Update rule: n_critic = 5
-critic steps per generator step, Adam (α = 1e-4, β₁ = 0, β₂ = 0.9) in the paper.
+Architecture, chosen from the data: on 2-D points, MLP generator and critic (the paper's toy
+experiments); on images, the DCGAN-style networks of ``zoo.blocks`` with no batch norm in the
+critic (§4: the penalty is per sample, and batch norm couples the samples of a batch) — layer
+norm (the default) or none.
+Loss: the critic minimises E[D(G(z))] − E[D(x)] + λ·E[(‖∇D(x̂)‖₂ − 1)²] on random interpolates
+x̂ between real and generated samples (Algorithm 1, λ = 10); G minimises −E[D(G(z))].
+Update rule: n_critic = 5 critic steps per generator step, Adam (α = 1e-4, β₁ = 0, β₂ = 0.9).
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from ganzoo.harness import losses
-from ganzoo.harness.plugin import Batch, GANPlugin, Networks, OptimizerSpec, Phase, PhaseResult, StepContext
-from ganzoo.harness.spec import DataKind, Family, ModelConfig, ModelSpec
+from ganzoo.harness.plugin import Batch, Networks, Phase, PhaseResult, StepContext
+from ganzoo.harness.spec import DataKind, Family, ModelSpec
+from ganzoo.zoo.image import AdamImageGANConfig, ImageGAN
 from ganzoo.zoo.mlp import PointsDiscriminator, PointsGenerator
 
 
-class WGANGPConfig(ModelConfig):
-    latent_dim: int = Field(2, ge=1, le=1024, description="Size of the noise vector z")
-    hidden: int = Field(128, ge=4, le=4096, description="Width of the hidden layers of G and the critic")
-    depth: int = Field(3, ge=1, le=16, description="Number of hidden layers of G and the critic")
+class WGANGPConfig(AdamImageGANConfig):
+    latent_dim: int | None = Field(None, ge=1, le=4096, description=(
+        "Size of the noise vector z (default: 2 for points, 128 for images)"))
+    hidden: int = Field(128, ge=4, le=4096, description="Points: width of the hidden layers of G and the critic")
+    depth: int = Field(3, ge=1, le=16, description="Points: number of hidden layers of G and the critic")
+    critic_norm: Literal["layer", "none"] = Field("layer", description=(
+        "Images: normalisation in the critic, layer norm or none (never batch norm, §4)"))
     gp_weight: float = Field(10.0, ge=0, description="λ, the gradient-penalty weight (paper: 10)")
     n_critic: int = Field(5, ge=1, le=100, description="Critic steps per generator step (paper: 5)")
     lr_g: float = Field(1e-4, gt=0, le=1, description="Adam learning rate of G (paper: 1e-4)")
@@ -28,35 +37,43 @@ class WGANGPConfig(ModelConfig):
     beta2: float = Field(0.9, ge=0, lt=1, description="Adam β₂ (paper: 0.9)")
 
 
-class WGANGP(GANPlugin):
+class WGANGP(ImageGAN):
     spec = ModelSpec(
         name="wgan-gp",
-        title="WGAN with gradient penalty (MLP)",
+        title="WGAN with gradient penalty",
         paper="Gulrajani et al. 2017, Improved Training of Wasserstein GANs",
         arxiv="1704.00028",
         family=Family.wasserstein,
-        data_kinds=[DataKind.points2d],
+        data_kinds=[DataKind.points2d, DataKind.images],
         default_dataset="ring",
     )
     Config = WGANGPConfig
     config: WGANGPConfig
 
-    def build(self):
-        c, dim = self.config, self.data.shape[0]
-        return {"G": PointsGenerator(c.latent_dim, c.hidden, c.depth, dim),
-                "D": PointsDiscriminator(dim, c.hidden, c.depth, self.data.pack)}
+    @property
+    def latent_dim(self) -> int:
+        if self.config.latent_dim is not None:
+            return self.config.latent_dim
+        return 2 if self.data.kind == DataKind.points2d else 128
 
-    def optimizers(self):
-        c = self.config
-        return {"G": OptimizerSpec(kind="adam", lr=c.lr_g, betas=(c.beta1, c.beta2)),
-                "D": OptimizerSpec(kind="adam", lr=c.lr_d, betas=(c.beta1, c.beta2))}
+    def generator(self):
+        if self.data.kind == DataKind.points2d:
+            return PointsGenerator(self.latent_dim, self.config.hidden, self.config.depth, self.data.shape[0])
+        return super().generator()
+
+    def discriminator(self):
+        if self.data.kind == DataKind.points2d:
+            if self.tricks.minibatch_std or self.tricks.minibatch_discrimination:
+                raise ValueError("minibatch_std/minibatch_discrimination are implemented for the image critic only")
+            return PointsDiscriminator(self.data.shape[0], self.config.hidden, self.config.depth, self.data.pack)
+        return super().discriminator(norm=self.config.critic_norm)
 
     def phases(self):
         return [Phase("critic", self.critic_step, updates=("D",), repeats=self.config.n_critic),
                 Phase("generator", self.generator_step, updates=("G",))]
 
     def critic_step(self, nets: Networks, batch: Batch, ctx: StepContext) -> PhaseResult:
-        fake = nets.G(ctx.latent(len(batch), self.config.latent_dim)).detach()
+        fake = self.sample(nets, ctx, len(batch)).detach()
         real_scores, fake_scores = nets.D(batch.real), nets.D(fake)
         wasserstein = losses.wasserstein_critic(real_scores, fake_scores)
         penalty = ctx.gradient_penalty(nets.D, batch.real, fake)
@@ -64,9 +81,5 @@ class WGANGP(GANPlugin):
                            logs={"wasserstein": -wasserstein, "gradient_penalty": penalty},
                            d_real=real_scores, d_fake=fake_scores)
 
-    def generator_step(self, nets: Networks, batch: Batch, ctx: StepContext) -> PhaseResult:
-        fake_scores = nets.D(nets.G(ctx.latent(len(batch), self.config.latent_dim)))
-        return PhaseResult(losses.wasserstein_generator(fake_scores), d_fake=fake_scores)
-
-    def sample(self, nets, ctx, n, labels=None):
-        return nets.G(ctx.latent(n, self.config.latent_dim))
+    def generator_loss(self, fake_out):
+        return losses.wasserstein_generator(fake_out)

@@ -1,0 +1,46 @@
+"""Deep Convolutional GANs — Radford, Metz & Chintala 2015 (arXiv 1511.06434).
+
+Architecture (§3): all-convolutional G and D (``zoo.blocks``): strided convolutions in D,
+transposed convolutions in G, batch norm in both except D's input and G's output layer,
+ReLU in G with a tanh output, LeakyReLU(0.2) in D, weights from N(0, 0.02); depth and widths
+follow the image resolution.
+Loss: the GAN objective of Goodfellow et al. 2014 with the non-saturating generator loss.
+Update rule (§4): one D step then one G step, both with Adam (α = 2e-4, β₁ = 0.5), batch 128.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from ganzoo.harness import losses
+from ganzoo.harness.plugin import Phase
+from ganzoo.harness.spec import DataKind, Family, ModelSpec
+from ganzoo.zoo.image import AdamImageGANConfig, ImageGAN
+
+
+class DCGANConfig(AdamImageGANConfig):
+    d_steps: int = Field(1, ge=1, le=100, description="D steps per G step (paper: 1)")
+
+
+class DCGAN(ImageGAN):
+    spec = ModelSpec(
+        name="dcgan",
+        title="DCGAN",
+        paper="Radford, Metz & Chintala 2015, Unsupervised Representation Learning with Deep Convolutional GANs",
+        arxiv="1511.06434",
+        family=Family.minimax,
+        data_kinds=[DataKind.images],
+        default_dataset="mnist",
+    )
+    Config = DCGANConfig
+    config: DCGANConfig
+
+    def discriminator_loss(self, real_out, fake_out, ctx):
+        return losses.bce_discriminator(real_out, fake_out, ctx.real_target)
+
+    def generator_loss(self, fake_out):
+        return losses.bce_generator_nonsaturating(fake_out)
+
+    def phases(self):
+        return [Phase("discriminator", self.discriminator_step, updates=("D",), repeats=self.config.d_steps),
+                Phase("generator", self.generator_step, updates=("G",))]
