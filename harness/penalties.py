@@ -24,6 +24,8 @@ def _input_gradients(critic: Callable[..., Tensor], inputs: Tensor, args: tuple[
                      scale: float) -> Tensor:
     inputs = inputs.detach().requires_grad_(True)
     outputs = critic(inputs, *args)
+    if isinstance(outputs, tuple):  # (score, extras…) discriminators, e.g. ACGAN's (validity, class logits)
+        outputs = outputs[0]
     (grads,) = torch.autograd.grad(outputs.float().sum() * scale, inputs, create_graph=True)
     grads = grads.float()
     return grads / scale if scale != 1.0 else grads

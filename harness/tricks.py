@@ -72,6 +72,8 @@ def incompatibilities(tricks: TricksConfig, spec: ModelSpec, data_kind: DataKind
     for name in ("minibatch_std", "minibatch_discrimination"):
         if getattr(tricks, name) and name not in architecture_tricks:
             reasons.append(f"{name} changes the discriminator's architecture and {spec.name} does not offer it")
+        elif getattr(tricks, name) and data_kind != DataKind.images:
+            reasons.append(f"{name} is built into image discriminators only; {data_kind.value} data uses an MLP")
     return reasons
 
 

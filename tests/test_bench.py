@@ -77,3 +77,14 @@ def test_smoke_suite_covers_every_installed_model(tmp_path, plugin_site):
     plugin_site("tiny-dist", {"tiny-gan": "tiny_plugin:TinyGAN"}, {"tiny_plugin": src.GOOD})
     data = run_suite("smoke", out=tmp_path, models=["gan", "wgan-gp", "tiny-gan"])
     assert {r["model"]: r["status"] for r in data["records"]} == {"gan": "ok", "wgan-gp": "ok", "tiny-gan": "ok"}
+
+
+def test_smoke_suite_passes_for_every_builtin_model(tmp_path, shared_data):
+    """What `ganzoo bench --suite smoke` runs in CI: every model builds, trains 3 steps, stays finite."""
+    from ganzoo.harness import registry
+
+    data = run_suite("smoke", out=tmp_path, data_dir=shared_data)
+    statuses = {r["model"]: r["status"] for r in data["records"]}
+    assert set(statuses) >= {p.spec.name for p in registry.discover()[0]}
+    assert all(status == "ok" for status in statuses.values()), [
+        (r["model"], r.get("error")) for r in data["records"] if r["status"] != "ok"]

@@ -59,3 +59,13 @@ def test_training_with_tricks_stays_finite(tmp_path):
     assert first.in_features == 2 * 4  # the plugin built D for packed input
     records = trainer.run_dir.read_metrics()
     assert "discriminator/r1_D" in records[0]["losses"] and not trainer.counters
+
+
+def test_r1_works_with_a_discriminator_that_returns_extra_heads(tmp_path, shared_data):
+    run, plugin = resolve_run("acgan", dataset="mnist", train_overrides={"steps": 2, "batch_size": 8,
+                                                                         "eval_samples": 16},
+                              assignments=["base_channels=4", "latent_dim=8", "train.tricks.r1_gamma=1.0"])
+    trainer = Trainer(run, plugin, RunDir(tmp_path), data_dir=shared_data, cpu=True, progress=False)
+    trainer._evaluate = lambda: {}  # the models, not the metrics, are under test here
+    trainer.fit()
+    assert any(key.endswith("r1_D") for key in trainer.run_dir.read_metrics()[0]["losses"])
