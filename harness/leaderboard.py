@@ -25,14 +25,24 @@ def _fmt(value: float, metric: str) -> str:
     return f"{value:.3g}"
 
 
+def _number(value) -> float | None:
+    """results.json stores inf/nan as strings (JSON has neither)."""
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def _mean_std(values: list[float], metric: str) -> str:
     finite = [v for v in values if v is not None and math.isfinite(v)]
     if not finite:
         return "∞" if values else "–"
     mean = statistics.fmean(finite)
-    if len(finite) == 1:
-        return _fmt(mean, metric)
-    return f"{_fmt(mean, metric)} ± {_fmt(statistics.stdev(finite), metric)}"
+    text = _fmt(mean, metric) if len(finite) == 1 else f"{_fmt(mean, metric)} ± {_fmt(statistics.stdev(finite), metric)}"
+    infinite = len(values) - len(finite)
+    return f"{text} (+{infinite} × ∞)" if infinite else text
 
 
 def group(records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -54,7 +64,8 @@ def rows(data: dict[str, Any]) -> list[dict[str, Any]]:
                                "status": "ok" if len(ok) == len(records) else
                                "; ".join(sorted({r.get("error", r["status"])[:120] for r in records if r["status"] != "ok"}))}
         for metric in metrics:
-            values = [r["metrics"].get(metric) for r in ok if metric in r.get("metrics", {})]
+            values = [_number(r["metrics"].get(metric)) for r in ok if metric in r.get("metrics", {})]
+            values = [v for v in values if v is not None]
             row[metric] = _mean_std(values, metric)
             row[f"_{metric}_mean"] = statistics.fmean(values) if values and all(map(math.isfinite, values)) else None
         speeds = [r["throughput"]["images_per_s"] for r in ok]
