@@ -26,7 +26,8 @@ from .rundir import write_json_atomic
 from .spec import DataKind
 
 ALIASES = {"modes": "stacked-mnist", "accuracy": "conditional-accuracy", "prdc": "prdc", "fid": "fid",
-           "kid": "kid", "is": "is", "stacked-mnist": "stacked-mnist", "conditional-accuracy": "conditional-accuracy"}
+           "kid": "kid", "is": "is", "stacked-mnist": "stacked-mnist", "conditional-accuracy": "conditional-accuracy",
+           "coverage-per-class": "class-coverage", "class-coverage": "class-coverage"}
 
 
 def evaluate_run(run_dir: Path, *, metrics: list[str] | None = None, extractor: str | None = None, n: int = 10_000,

@@ -45,6 +45,8 @@ def default_plan(dataset: str, conditional: bool, extractor: str | None = None) 
         metrics.append("stacked-mnist")
     if name == "mnist-cnn" and conditional:
         metrics.append("conditional-accuracy")
+    elif name == "mnist-cnn" and dataset == "mnist":
+        metrics.append("class-coverage")  # which digits an unconditional model still draws
     return ImageEvalPlan(name, tuple(metrics))
 
 

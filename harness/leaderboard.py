@@ -71,6 +71,7 @@ def rows(data: dict[str, Any]) -> list[dict[str, Any]]:
         speeds = [r["throughput"]["images_per_s"] for r in ok]
         row["images/s"] = f"{statistics.fmean(speeds):.0f}" if speeds else "–"
         row["minutes"] = f"{statistics.fmean(r['seconds'] for r in records) / 60:.1f}"
+        row["_protocol"] = protocol_signature(ok, metrics)
         row["references"] = [ref for ref in data.get("references", [])
                              if ref["dataset"] == row["dataset"] and ref.get("model") == row["model"]]
         out.append(row)
@@ -84,16 +85,9 @@ def gap(ours: float | None, reference: float, metric: str) -> str:
     return f"{'+' if delta >= 0 else '−'}{_fmt(abs(delta), metric)}"
 
 
-def markdown(data: dict[str, Any], title: str | None = None) -> str:
-    metrics = data.get("metrics") or []
-    env = data.get("environment", {})
-    lines = [f"## {title or data['suite']}", "", data.get("description", ""), "",
-             f"Machine: {env.get('platform', '?')}, {env.get('cpu_count', '?')} CPU cores, torch {env.get('torch', '?')}, "
-             f"device {env.get('device', '?')}.", ""]
-    header = ["entry", "dataset", "seeds", *metrics, "images/s", "min/run", "reference (source)",
-              *[f"ref {m}" for m in metrics], *[f"gap {m}" for m in metrics]]
-    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for row in rows(data):
+def _table_rows(members: list[dict[str, Any]], metrics: list[str]) -> list[str]:
+    lines = []
+    for row in members:
         refs = row["references"] or [None]
         for index, ref in enumerate(refs):
             ours = [row[m] for m in metrics] if index == 0 else ["″"] * len(metrics)
@@ -105,6 +99,41 @@ def markdown(data: dict[str, Any], title: str | None = None) -> str:
             lines.append("| " + " | ".join([row["entry"] if index == 0 else "", row["dataset"] if index == 0 else "",
                                             seeds, *ours, row["images/s"] if index == 0 else "",
                                             row["minutes"] if index == 0 else "", *ref_cells]) + " |")
+    return lines
+
+
+def protocol_signature(records: list[dict[str, Any]], metrics: list[str]) -> str:
+    """The protocol of a row's metric values, without per-seed fields; rows that differ get separate tables."""
+    for record in records:
+        protocols = record.get("protocol") or {}
+        fields = {}
+        for metric in metrics:
+            for key, value in (protocols.get(metric) or {}).items():
+                if key not in ("seed", "metric") and value is not None:
+                    fields[key] = value
+        if fields:
+            return ", ".join(f"{k}={v}" for k, v in sorted(fields.items()))
+    return ""
+
+
+def markdown(data: dict[str, Any], title: str | None = None) -> str:
+    metrics = data.get("metrics") or []
+    env = data.get("environment", {})
+    lines = [f"## {title or data['suite']}", "", data.get("description", ""), "",
+             f"Machine: {env.get('platform', '?')}, {env.get('cpu_count', '?')} CPU cores, torch {env.get('torch', '?')}, "
+             f"device {env.get('device', '?')}.", ""]
+    header = ["entry", "dataset", "seeds", *metrics, "images/s", "min/run", "reference (source)",
+              *[f"ref {m}" for m in metrics], *[f"gap {m}" for m in metrics]]
+    # numbers computed under different protocols never share a column: one table per protocol
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in rows(data):
+        groups.setdefault(row["_protocol"], []).append(row)
+    for number, (protocol, members) in enumerate(groups.items(), 1):
+        if len(groups) > 1:
+            lines += ["", f"Protocol {number}: {protocol or 'no metric protocol recorded'}", ""]
+        lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += _table_rows(members, metrics)
+    failures = [r for r in rows(data) if r["status"] != "ok"]
     failures = [r for r in rows(data) if r["status"] != "ok"]
     if failures:
         lines += ["", "Entries with failures: " + "; ".join(f"{r['entry']}: {r['status']}" for r in failures)]

@@ -36,7 +36,9 @@ def test_classifier_heldout_accuracy(classifier_report):
 
 def test_dcgan_run_reports_classifier_fid_and_prdc_with_protocol(tmp_path, shared_data, classifier_report):
     summary = run_model(tmp_path, shared_data, "dcgan")
-    assert {"fid", "kid", "precision", "recall", "density", "coverage"} <= set(summary["metrics"])
+    assert {"fid", "kid", "precision", "recall", "density", "coverage", "classes_covered",
+            "class_kl"} <= set(summary["metrics"])
+    assert 0 <= summary["metrics"]["classes_covered"] <= 10
     assert summary["metrics"]["fid"] > 0
     protocol = json.loads((tmp_path / "summary.json").read_text())["protocol"]["fid"]
     assert protocol["extractor"] == "mnist-cnn" and protocol["n_fake"] == 300 and protocol["dtype"] == "float64"

@@ -73,3 +73,17 @@ def conditional_accuracy_metric(inputs: MetricInputs, *, batch_size: int = 128) 
     value = conditional_accuracy(inputs.classifier, inputs.fake_images, inputs.fake_labels, batch_size)
     protocol = inputs.protocol("conditional_accuracy", source="classifier", n_fake=len(inputs.fake_images))
     return {"conditional_accuracy": MetricValue(value=value, protocol=protocol)}
+
+
+@register_metric("class-coverage", needs=("fake_images", "classifier"))
+def class_coverage(inputs: MetricInputs, *, batch_size: int = 128, min_fraction: float = 0.01) -> dict[str, MetricValue]:
+    """Per-class coverage of unconditional digit samples: classes holding ≥ min_fraction of samples, KL to uniform."""
+    from .stacked_mnist import class_histogram, kl_to_uniform, predict_classes
+
+    labels = predict_classes(inputs.classifier, inputs.fake_images, batch_size)
+    histogram = class_histogram(labels, 10)
+    covered = int((histogram >= max(1, min_fraction * len(labels))).sum())
+    protocol = {"source": "classifier", "n_fake": len(labels)}
+    return {"classes_covered": MetricValue(value=covered, protocol=inputs.protocol(
+                "classes_covered", **protocol)),
+            "class_kl": MetricValue(value=kl_to_uniform(histogram), protocol=inputs.protocol("class_kl", **protocol))}
