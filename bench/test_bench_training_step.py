@@ -1,6 +1,6 @@
 """One training iteration through the harness vs a hand-written PyTorch loop with the same networks.
 
-Both sides use the plugin's own networks, the same optimizers, batch, precision and losses; the
+Both sides run on one torch thread (fair on a shared machine) and use the plugin's own networks, the same optimizers, batch, precision and losses; the
 plain loop is what a careful user would write by hand (fixed in-memory data, no diagnostics).
 ``bench/conftest.py`` prints the harness/plain throughput ratio per group after the run.
 
@@ -32,7 +32,7 @@ def make_trainer(tmp_path, model, dataset, batch, precision, overrides):
     if dataset == "mnist" and not (SHARED_DATA / "mnist").exists():
         pytest.skip(f"needs MNIST in {SHARED_DATA}")
     run, plugin = resolve_run(model, dataset=dataset, train_overrides={
-        "steps": 10, "batch_size": batch, "precision": precision, "cpu_threads": None, "log_every": 10**6},
+        "steps": 10, "batch_size": batch, "precision": precision, "cpu_threads": 1, "log_every": 10**6},
         assignments=overrides)
     return Trainer(run, plugin, RunDir(tmp_path), data_dir=SHARED_DATA, cpu=True, progress=False)
 
