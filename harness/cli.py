@@ -12,7 +12,6 @@ from rich.console import Console
 from rich.table import Table
 
 from . import registry
-from .config import Precision
 from .data.base import DataError
 from .presets import PresetError, all_presets, presets_for
 from .registry import BrokenPlugin, RegistryError

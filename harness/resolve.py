@@ -39,6 +39,20 @@ def choose_preset(plugin: LoadedPlugin, dataset: str | None, preset: str | None)
     return (automatic, available[automatic]) if automatic in available else (None, None)
 
 
+def validate_parts(plugin: LoadedPlugin, train: dict[str, Any], params: dict[str, Any]) -> tuple[TrainConfig, Any]:
+    """Harness settings and the plugin's config, validated; ConfigError names the field and range."""
+    try:
+        train_config = TrainConfig.model_validate(train)
+    except ValidationError as error:
+        raise ConfigError(format_validation(error, "train.")) from None
+    try:
+        model_config = plugin.cls.Config.model_validate(params)
+    except ValidationError as error:
+        raise ConfigError(format_validation(error) + f"\n(`ganzoo show {plugin.spec.name}` lists the fields and "
+                          "their ranges)") from None
+    return train_config, model_config
+
+
 def resolve_run(model: str, *, dataset: str | None = None, preset: str | None = None,
                 train_overrides: dict[str, Any] | None = None, assignments: list[str] = ()) -> tuple[RunConfig, LoadedPlugin]:
     """Preset values, then explicit CLI flags, then ``--set`` assignments, then validation."""
@@ -58,14 +72,7 @@ def resolve_run(model: str, *, dataset: str | None = None, preset: str | None = 
     train_assigned = assigned.pop("train", {})
     train = {**(chosen.train if chosen else {}), **(train_overrides or {}), **train_assigned}
     params = {**(chosen.params if chosen else {}), **assigned}
-    try:
-        train_config = TrainConfig.model_validate(train)
-    except ValidationError as error:
-        raise ConfigError(format_validation(error, "train.")) from None
-    try:
-        model_config = plugin.cls.Config.model_validate(params)
-    except ValidationError as error:
-        raise ConfigError(format_validation(error) + f"\n(`ganzoo show {model}` lists the fields and their ranges)") from None
+    train_config, model_config = validate_parts(plugin, train, params)
     problems = incompatibilities(train_config.tricks, plugin.spec, kind, plugin.cls.architecture_tricks)
     if train_config.batch_size % train_config.tricks.pack:
         problems.append(f"batch_size {train_config.batch_size} is not divisible by pack {train_config.tricks.pack}")

@@ -8,9 +8,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from . import registry
-from .config import RunConfig, TrainConfig, parse_assignments
+from .config import RunConfig, parse_assignments
 from .registry import LoadedPlugin
-from .resolve import ConfigError, format_validation
+from .resolve import ConfigError, format_validation, validate_parts
 from .rundir import RunDir
 
 
@@ -51,14 +51,7 @@ def resume_run(run_dir: Path, model: str, *, dataset: str | None = None, preset:
         else:
             train[key] = value
     params = {**saved.params, **assigned}
-    try:
-        train_config = TrainConfig.model_validate(train)
-    except ValidationError as error:
-        raise ConfigError(format_validation(error, "train.")) from None
-    try:
-        model_config = plugin.cls.Config.model_validate(params)
-    except ValidationError as error:
-        raise ConfigError(format_validation(error)) from None
+    train_config, model_config = validate_parts(plugin, train, params)
     requested = RunConfig(model=model, dataset=dataset or saved.dataset, preset=preset or saved.preset,
                           train=train_config, params=model_config.model_dump(mode="json"))
     before = _flatten(saved.model_dump(mode="json"))

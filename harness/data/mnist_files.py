@@ -7,11 +7,7 @@ fetched from a mirror and their md5 checked before use.
 from __future__ import annotations
 
 import gzip
-import hashlib
-import shutil
 import struct
-import tempfile
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +15,7 @@ import torch
 from torch import Tensor
 
 from .base import DataError
+from .download import download as fetch_with_checksum, md5
 
 MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/")
 
@@ -28,14 +25,6 @@ FILES = {  # split -> (images, labels), each (file name, md5 of the .gz)
     "test": (("t10k-images-idx3-ubyte", "9fb629c4189551a2d022fa330f9573f3"),
              ("t10k-labels-idx1-ubyte", "ec29112dd5afa0611ce80d1b7f02629c")),
 }
-
-
-def md5(path: Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def read_idx(path: Path) -> np.ndarray:
@@ -57,33 +46,15 @@ def read_idx(path: Path) -> np.ndarray:
 def _find(folder: Path, stem: str, checksum: str, download: bool) -> Path:
     for candidate in (folder / f"{stem}.gz", folder / stem):
         if candidate.exists():
-            if candidate.suffix == ".gz" and md5(candidate) != checksum:
-                raise DataError(f"{candidate} has md5 {md5(candidate)}, expected {checksum}: the file is corrupt "
+            actual = md5(candidate) if candidate.suffix == ".gz" else checksum
+            if actual != checksum:
+                raise DataError(f"{candidate} has md5 {actual}, expected {checksum}: the file is corrupt "
                                 "or not the official one; delete it and download again (--download)")
             return candidate
     if not download:
         raise DataError(f"MNIST file {stem}(.gz) not found in {folder}. Put the official IDX files there "
                         f"(from {MIRRORS[0]}) or pass --download on a machine with network access.")
-    return _download(folder, f"{stem}.gz", checksum)
-
-
-def _download(folder: Path, filename: str, checksum: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    errors = []
-    for mirror in MIRRORS:
-        try:
-            with tempfile.NamedTemporaryFile(dir=folder, delete=False) as tmp:
-                with urllib.request.urlopen(mirror + filename, timeout=30) as response:
-                    shutil.copyfileobj(response, tmp)
-            if md5(Path(tmp.name)) != checksum:
-                raise DataError(f"md5 mismatch for {mirror + filename}")
-            target = folder / filename
-            Path(tmp.name).replace(target)
-            return target
-        except Exception as error:  # noqa: BLE001 - try the next mirror, report all at the end
-            Path(tmp.name).unlink(missing_ok=True)
-            errors.append(f"{mirror}: {error}")
-    raise DataError(f"could not download {filename}: " + "; ".join(errors))
+    return fetch_with_checksum([mirror + f"{stem}.gz" for mirror in MIRRORS], folder / f"{stem}.gz", checksum, dataset="mnist")
 
 
 def available_splits(data_dir: Path) -> list[str]:
