@@ -105,7 +105,7 @@ def run_entry(entry: dict[str, Any], suite: Suite, out: Path, data_dir: Path | N
         run, plugin = resolve_run(entry["model"], preset=entry["preset"], train_overrides=overrides)
         run_dir = RunDir(fresh_dir(out / "runs" / entry["key"].replace("/", "_").replace("@", "-")))
         summary = Trainer(run, plugin, run_dir, data_dir=data_dir, progress=False).fit()
-        finite = not any(key.endswith("nonfinite_loss") for key in summary["counters"])
+        finite = not any(key.endswith(("nonfinite_loss", "nonfinite_grad")) for key in summary["counters"])
         record.update(status="ok" if finite else "non-finite", dataset=run.dataset, metrics=summary["metrics"],
                       throughput=summary["throughput"], counters=summary["counters"], run_dir=str(run_dir.path),
                       steps=summary["steps"], protocol=summary.get("protocol", {}))
