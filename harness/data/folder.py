@@ -98,19 +98,26 @@ def missing_images_message(dataset: str, path: Path) -> str:
             "there, or give a folder that has them.")
 
 
+def image_listing(name: str, path: Path, domain: str | None = None):
+    """The images of ``path``, or a DataError naming the folder (and the domain, for unpaired data)."""
+    what = f"domain {domain} folder" if domain else "folder"
+    if not path.is_dir():
+        raise DataError(f"dataset {name!r}: {what} {path} does not exist or is not a folder. Give an existing "
+                        f"folder with images ({', '.join(EXTENSIONS)}) directly inside or in one subfolder "
+                        "per class.")
+    listing = scan(path)
+    if not listing.files:
+        raise DataError((f"domain {domain}: " if domain else "") + missing_images_message(name, path))
+    return listing
+
+
 def open_folder(name: str, request: DataRequest) -> ImageTensorSource:
     """Opener for ``folder:PATH`` (PATH relative to the working directory, ``~`` expanded)."""
     raw = name.split(":", 1)[1] if ":" in name else ""
     if not raw:
         raise DataError(f"dataset {name!r}: give the folder after the colon, e.g. folder:~/data/celeba")
     path = Path(raw).expanduser().resolve()
-    if not path.is_dir():
-        raise DataError(f"dataset {name!r}: folder {path} does not exist or is not a folder. Give an existing "
-                        f"folder with images ({', '.join(EXTENSIONS)}) directly inside or in one subfolder "
-                        "per class.")
-    listing = scan(path)
-    if not listing.files:
-        raise DataError(missing_images_message(name, path))
+    listing = image_listing(name, path)
     size = check_resolution(name, request.resolution, DEFAULT_RESOLUTION)
     cached = decode_listing(listing, size, dataset=name, prefix="folder")
     data = cached.data

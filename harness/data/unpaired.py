@@ -102,15 +102,9 @@ def parse_folders(name: str) -> tuple[Path, Path]:
 
 
 def _open_domain(name: str, path: Path, domain: str, size: int, seed: int) -> ImageTensorSource:
-    from .folder import EXTENSIONS, decode_listing, missing_images_message, scan
+    from .folder import decode_listing, image_listing
 
-    if not path.is_dir():
-        raise DataError(f"dataset {name!r}: domain {domain} folder {path} does not exist or is not a folder. Give "
-                        f"a folder with images ({', '.join(EXTENSIONS)}) directly inside or in one subfolder "
-                        "per class.")
-    listing = scan(path)
-    if not listing.files:
-        raise DataError(f"domain {domain}: " + missing_images_message(name, path))
+    listing = image_listing(name, path, domain)
     cached = decode_listing(listing, size, dataset=name, prefix="folder")
     data = cached.data
     return ImageTensorSource(
