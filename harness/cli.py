@@ -127,6 +127,8 @@ def run(
                                                         "(multi-node)")] = None,
     main_port: Annotated[Optional[int], typer.Option("--main-port", help="Port on the main host (default: a free "
                                                      "port on one machine, 29500 across machines)")] = None,
+    time_limit: Annotated[Optional[float], typer.Option("--time-limit", min=1, help="Stop training after this many "
+                                                        "seconds, evaluate and keep a checkpoint to resume from")] = None,
 ) -> None:
     """Train MODEL and write a run directory (config, metrics, checkpoints, samples, summary).
 
@@ -171,7 +173,8 @@ def run(
                           highlight=False)
                 command = _worker_command(model, path, resume is not None, dataset=dataset, preset=preset,
                                           overrides=overrides, assignments=assignments or [], data_dir=data_dir,
-                                          download=download, cpu=cpu, no_progress=no_progress)
+                                          download=download, cpu=cpu, no_progress=no_progress,
+                                          time_limit=time_limit)
                 code = launch(launch_plan, command)
                 summary_path = Path(path) / "summary.json"
                 if code == 0 and machine_rank == 0 and summary_path.is_file():
@@ -179,7 +182,7 @@ def run(
                 raise typer.Exit(code)
         run_dir = RunDir(path, resume=resume is not None or worker)
         trainer = Trainer(config, plugin, run_dir, data_dir=data_dir, download=download, cpu=cpu,
-                          progress=not no_progress, resume=resume is not None)
+                          progress=not no_progress, resume=resume is not None, time_limit_s=time_limit)
         if trainer.is_main and not worker:
             action = f"resuming from step {trainer.step}" if resume is not None else "training"
             err.print(f"{action} [bold]{config.model}[/] on [bold]{config.dataset}[/]"
@@ -197,12 +200,13 @@ def run(
 
 def _worker_command(model: str, path: Path, resume: bool, *, dataset: str | None, preset: str | None,
                     overrides: dict, assignments: list[str], data_dir: Path | None, download: bool, cpu: bool,
-                    no_progress: bool) -> list[str]:
+                    no_progress: bool, time_limit: float | None = None) -> list[str]:
     """The `ganzoo run` arguments every launched process receives (the run directory fixed)."""
     command = ["run", model, "--resume" if resume else "--out", str(path)]
     for flag, value in (("--dataset", dataset), ("--preset", preset), ("--steps", overrides.get("steps")),
                         ("--batch-size", overrides.get("batch_size")), ("--seed", overrides.get("seed")),
-                        ("--precision", overrides.get("precision")), ("--data-dir", data_dir)):
+                        ("--precision", overrides.get("precision")), ("--data-dir", data_dir),
+                        ("--time-limit", time_limit)):
         if value is not None:
             command += [flag, str(value)]
     for item in assignments:
@@ -228,6 +232,9 @@ def print_summary(summary: dict, path: Path) -> None:
     out.print(table)
     for warning in summary.get("warnings", []):
         err.print(f"[yellow]warning[/] (step {warning['step']}): {warning['message']}", highlight=False)
+    if summary.get("status") == "time-limit":
+        err.print(f"[yellow]{summary['stopped']}[/]: the metrics above are those of step {summary['steps']}; "
+                  f"continue with `ganzoo run {summary['model']} --resume {path}`", highlight=False)
     out.print(f"run directory: {path}")
 
 

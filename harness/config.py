@@ -30,6 +30,11 @@ class TrainConfig(BaseModel):
     log_every: int = Field(100, ge=1, description="Iterations between records in metrics.jsonl")
     eval_every: int = Field(0, ge=0, description="Iterations between metric evaluations (0: only at the end)")
     eval_samples: int = Field(2500, ge=1, description="Generated samples per evaluation (2,500 in the VEEGAN protocol)")
+    eval_extractor: str | None = Field(None, description=(
+        "Feature network for image metrics: mnist-cnn, inception (local weights) or timm:NAME "
+        "(None: the dataset's default, mnist-cnn for MNIST-like data, no image metric otherwise)"))
+    evaluate: bool = Field(True, description="Compute metrics (eval_every and at the end); false for runs that "
+                           "only measure speed")
     sample_every: int = Field(0, ge=0, description="Iterations between sample plots (0: only at the end)")
     cpu_threads: int | None = Field(None, ge=1, le=256, description=(
         "torch intra-op threads on CPU (None: torch's default). 1 is fastest for tiny MLPs on a busy machine"))

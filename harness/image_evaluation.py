@@ -47,6 +47,8 @@ def default_plan(dataset: str, conditional: bool, extractor: str | None = None) 
         metrics.append("conditional-accuracy")
     elif name == "mnist-cnn" and dataset == "mnist":
         metrics.append("class-coverage")  # which digits an unconditional model still draws
+    if name == "inception":
+        metrics.append("is")  # the Inception Score needs the ImageNet logits only this network has
     return ImageEvalPlan(name, tuple(metrics))
 
 
@@ -89,8 +91,8 @@ def evaluate_images(fake: Tensor, fake_labels: Tensor | None, source: DataSource
         return {}, {}
     extractor = extractor_for(plan.extractor, data_dir, device, **(extractor_options or {}))
     reals = real_features(source, extractor, len(fake), seed)
-    fake_features, fake_logits = (extractor.features_and_logits(fake) if plan.extractor == "mnist-cnn"
-                                  and fake.shape[1] == 1 else (extractor(fake), None))
+    with_logits = (plan.extractor == "mnist-cnn" and fake.shape[1] == 1) or plan.extractor == "inception"
+    fake_features, fake_logits = extractor.features_and_logits(fake) if with_logits else (extractor(fake), None)
     classifier = getattr(extractor, "model", None) if plan.extractor == "mnist-cnn" else None
     provenance = {**extractor.protocol_fields(), "reference_split": source.describe().get("split")}
     inputs = MetricInputs(real_features=reals, fake_features=fake_features, fake_logits=fake_logits,

@@ -54,6 +54,7 @@ from .throughput import Throughput
 from .tricks import DiscriminatorView
 
 INTERRUPTED_EXIT_CODE = 130
+TIME_LIMIT = "time limit"  # a stop reason, like a signal's name
 
 
 class PluginContractError(TypeError):
@@ -66,8 +67,12 @@ class ResumeError(CheckpointError):
 
 class Trainer:
     def __init__(self, run: RunConfig, plugin: LoadedPlugin, run_dir: RunDir, *, data_dir: Path | None = None,
-                 download: bool = False, cpu: bool = False, progress: bool = True, resume: bool = False) -> None:
+                 download: bool = False, cpu: bool = False, progress: bool = True, resume: bool = False,
+                 time_limit_s: float | None = None) -> None:
+        """``time_limit_s``: stop training once this many seconds of ``fit`` have passed, write a checkpoint,
+        then evaluate what was reached (status ``time-limit``; a bench entry's budget)."""
         self.run = run
+        self.time_limit_s = time_limit_s
         self.run_dir = run_dir
         self.data_dir = data_dir
         # Accelerate owns device placement and the process group. Its own AMP stays off: it keeps a
@@ -141,6 +146,8 @@ class Trainer:
         self._good_state: dict[str, Any] | None = None  # what a rollback restores
         self._stop_signal: str | None = None
         self._stop_synced = False
+        self._deadline: float | None = None
+        self.time_limit_reached: str | None = None  # why training ended before train.steps, if it did
         self._replicas_identical: bool | None = None
         if resume:
             self._resume()
@@ -366,6 +373,8 @@ class Trainer:
         # a live bar only on rank 0 and when asked for; other ranks print nothing
         console = None if (self.show_progress and self.is_main) else Console(stderr=True, force_terminal=False)
         handlers = self._install_signal_handlers()  # kept to the end: a signal during the final evaluation waits
+        if self.time_limit_s is not None:
+            self._deadline = time.monotonic() + self.time_limit_s
         try:
             try:
                 with TrainingProgress(train.steps, description, console=console, start=self.step) as progress:
@@ -386,8 +395,8 @@ class Trainer:
             self.run_dir.append_metrics(final)
             self._checkpoint(final["metrics"])
             self._plot("final")
-            self.status = "completed"
-            return self._write_summary()
+            self.status = "time-limit" if self.time_limit_reached else "completed"
+            return self._write_summary(stopped=self.time_limit_reached)
         finally:
             self._restore_signal_handlers(handlers)
 
@@ -420,7 +429,10 @@ class Trainer:
                 view.step = self.step
             if self.ema is not None:
                 self.ema.update(self.nets, self.step)
-            evaluate_now = bool(train.eval_every) and self.step % train.eval_every == 0 and self.step != train.steps
+            if (self.is_main and self._deadline is not None and self._stop_signal is None
+                    and time.monotonic() >= self._deadline):
+                self._stop_signal = TIME_LIMIT  # reaches the other ranks like a signal, at the next exchange
+            evaluate_now = train.evaluate and bool(train.eval_every) and self.step % train.eval_every == 0 and self.step != train.steps
             checkpoint_now = bool(train.checkpoint_every) and self.step % train.checkpoint_every == 0 \
                 and self.step != train.steps
             sample_now = bool(train.sample_every) and self.step % train.sample_every == 0
@@ -442,10 +454,19 @@ class Trainer:
                 self.run_dir.append_metrics(record)
                 if measure:
                     progress.show(self.step, self._progress_stats(record))
-            if checkpoint_now or stop:
+            # only rank 0 keeps the clock: every rank learns from it whether this stop is the time limit
+            reason = self.dist.broadcast_object(self._stop_signal) if stop else None
+            time_up = stop and reason == TIME_LIMIT  # the final checkpoint follows the evaluation
+            if checkpoint_now or (stop and not time_up):
                 self._checkpoint(record.get("metrics") if record and evaluate_now else None)
             if sample_now:
                 self._plot(f"step_{self.step:07d}")
+            if time_up:
+                self.time_limit_reached = (f"time limit of {self.time_limit_s:g} s reached after step "
+                                           f"{self.step}/{train.steps}")
+                progress.message(f"{self.time_limit_reached}: evaluating what was reached; continue with: "
+                                 f"ganzoo run {self.run.model} --resume {self.run_dir.path}")
+                return
             if stop:
                 self.status = "interrupted"
                 reason = self._stop_signal or "a signal to another process"
@@ -630,11 +651,12 @@ class Trainer:
     def _evaluate(self) -> dict[str, Any]:
         """Metrics computed on rank 0 (every rank would draw the same samples) and shared with all."""
         self._sync_buffers()
-        result = None
-        if self.is_main:
+        result = ({}, {})
+        if self.is_main and self.run.train.evaluate:
             result = evaluate_with_protocols(self.plugin, self.sampling_networks(), self.source,
                                              self.run.train.eval_samples, seed=self.run.train.seed + 12345,
-                                             device=self.device, data_dir=self.data_dir)
+                                             device=self.device, data_dir=self.data_dir,
+                                             extractor=self.run.train.eval_extractor)
         self.last_metrics, self.metric_protocols = self.dist.broadcast_object(result)
         return self.last_metrics
 

@@ -235,3 +235,21 @@ def test_declared_linear_decay_is_run_by_the_harness_and_resumes_exactly(tmp_pat
     assert resumed.step == 12  # the checkpoint was taken in the decay phase
     resumed.fit()
     assert_same_state(whole, resumed)
+
+
+def test_a_run_stopped_by_its_time_limit_resumes_to_the_same_state(tmp_path):
+    """--time-limit: training stops, what it reached is scored and checkpointed, and resume loses nothing."""
+    run, plugin = resolve_run("gan", train_overrides={"steps": 1_000_000, "batch_size": 32, "log_every": 4,
+                                                      "eval_samples": 100}, assignments=TINY)
+    limited = Trainer(run, plugin, RunDir(tmp_path / "limited"), cpu=True, progress=False, time_limit_s=0.5)
+    summary = limited.fit()
+    reached = summary["steps"]
+    assert summary["status"] == "time-limit" and 0 < reached < 1_000_000
+    assert f"after step {reached}/1000000" in summary["stopped"] and "modes_captured" in summary["metrics"]
+    assert summary["checkpoints"]["last"].endswith(f"step_{reached:07d}.pt")
+    resumed = make(tmp_path / "limited", steps=reached + 6, resume=True)
+    assert resumed.step == reached
+    resumed.fit()
+    whole = make(tmp_path / "whole", steps=reached + 6)
+    whole.fit()
+    assert_same_state(whole, resumed)
