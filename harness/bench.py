@@ -1,9 +1,12 @@
 """`ganzoo bench`: run a suite declared in registry.toml and keep every result with its protocol.
 
-A suite is a list of presets × seeds (or, for ``kind = "smoke"``, every installed model for a
-few steps). Each finished entry is appended to ``results.json`` at once, so an interrupted suite
-continues with ``--resume`` where it stopped. The leaderboard (``harness.leaderboard``) is
-generated from that file alone.
+A suite is a list of presets × seeds (``kind = "presets"``), every installed model for a few
+steps (``"smoke"``), or presets × precisions × process counts timed without metrics
+(``"throughput"``). Each entry has a time budget: training stops there and what it reached is
+scored and marked. A suite may require a GPU or the Inception weights; on a machine without them
+its entries are recorded as skipped, with the reason. Each finished entry is appended to
+``results.json`` at once, so an interrupted suite continues with ``--resume`` where it stopped.
+The leaderboard (``harness.leaderboard``) is generated from that file alone.
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ import traceback
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from . import registry
+from .bench_requirements import Requirement, first_unmet, placement_problem
+from .config import Precision
 from .environment import environment
 from .presets import PresetError, all_presets, format_errors, registry_path
 from .resolve import resolve_run
@@ -32,21 +37,47 @@ class Reference(BaseModel):
     source: str = Field(description="Paper and table, e.g. 'PacGAN (Lin et al. 2018) Table 1'")
     dataset: str
     model: str | None = Field(None, description="Our model this row should be compared with, if any")
+    presets: list[str] = Field(default_factory=list, description=(
+        "Our presets this row should be compared with (default: every preset of `model`)"))
     values: dict[str, float]
+
+    def matches(self, entry: str, model: str, dataset: str) -> bool:
+        """Whether this published row sits next to our row ``entry`` (a preset, or a model in smoke suites)."""
+        if self.presets:
+            return entry in self.presets
+        return self.model is not None and self.model == model and self.dataset == dataset
 
 
 class Suite(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     description: str
-    kind: Literal["presets", "smoke"] = "presets"
+    kind: Literal["presets", "smoke", "throughput"] = Field("presets", description=(
+        "presets: train each preset × seed and score it; smoke: every installed model for a few steps; "
+        "throughput: each preset × precision × process count, timed without metrics"))
     presets: list[str] = Field(default_factory=list)
     seeds: list[int] = Field(default_factory=lambda: [0])
-    steps: int | None = Field(None, ge=1, description="Override every entry's steps (smoke runs)")
+    steps: int | None = Field(None, ge=1, description="Override every entry's steps (smoke and throughput runs)")
     batch_size: int | None = Field(None, ge=1, description="Override every entry's batch size")
-    budget_s: float = Field(600, gt=0, description="Time budget per entry; entries over it are flagged")
+    budget_s: float = Field(600, gt=0, description=(
+        "Time budget per entry: training stops there, what it reached is evaluated, the entry is marked time-limit"))
+    requires: list[Requirement] = Field(default_factory=list, description=(
+        "What the machine must have (cuda, inception-weights); entries are skipped with the reason otherwise"))
+    precisions: list[Precision] = Field(default_factory=lambda: ["fp32"], description="throughput suites only")
+    processes: list[int] = Field(default_factory=lambda: [1], description="throughput suites only")
     metrics: list[str] = Field(default_factory=list, description="Metrics shown in the leaderboard")
     references: list[Reference] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _throughput_fields(self) -> Suite:
+        if self.kind != "throughput" and (self.precisions != ["fp32"] or self.processes != [1]):
+            raise ValueError("precisions and processes apply to kind = \"throughput\" suites only; other suites "
+                             "take the preset's precision and run in one process")
+        if any(n < 1 for n in self.processes):
+            raise ValueError("processes must be ≥ 1")
+        if self.kind == "smoke" and self.presets:
+            raise ValueError("a smoke suite runs every installed model; drop presets or use kind = \"presets\"")
+        return self
 
 
 class BenchError(ValueError):
@@ -66,29 +97,66 @@ def load_suites(path: Path | None = None) -> dict[str, Suite]:
             raise PresetError(format_errors(error, path, f'suites."{name}"')) from None
     presets = all_presets(path)
     for name, suite in suites.items():
-        missing = [p for p in suite.presets if p not in presets]
+        missing = [p for p in suite.presets + [p for ref in suite.references for p in ref.presets] if p not in presets]
         if missing:
             raise PresetError(f"{path}: [suites.\"{name}\"] names unknown presets {missing}")
     return suites
 
 
 def entries(suite: Suite, models: list[str] | None) -> list[dict[str, Any]]:
-    """What to run: one dict per (preset or model, seed)."""
+    """What to run: one dict per (preset or model, seed), or per (preset, precision, processes)."""
     if suite.kind == "smoke":
         working, _ = registry.discover()
         names = [p.spec.name for p in working]
         chosen = [{"model": name, "preset": None, "seed": seed} for name in names for seed in suite.seeds]
+    elif suite.kind == "throughput":
+        presets = all_presets()
+        chosen = [{"model": presets[p].model, "preset": p, "seed": suite.seeds[0], "precision": precision,
+                   "processes": processes}
+                  for p in suite.presets for precision in suite.precisions for processes in suite.processes]
     else:
         presets = all_presets()
         chosen = [{"model": presets[p].model, "preset": p, "seed": seed} for p in suite.presets for seed in suite.seeds]
     if models:
         chosen = [entry for entry in chosen if entry["model"] in models]
     for entry in chosen:
-        entry["key"] = f"{entry['preset'] or entry['model']}@seed{entry['seed']}"
+        entry["key"] = (f"{entry['preset']}@{entry['precision']}x{entry['processes']}" if suite.kind == "throughput"
+                        else f"{entry['preset'] or entry['model']}@seed{entry['seed']}")
     return chosen
 
 
 def run_entry(entry: dict[str, Any], suite: Suite, out: Path, data_dir: Path | None) -> dict[str, Any]:
+    """One finished record: ``ok``, ``time-limit`` (stopped at the budget, then scored), ``non-finite``,
+    ``skipped`` (the machine lacks what the suite needs; the reason says what) or ``failed``."""
+    started = time.perf_counter()
+    record: dict[str, Any] = {key: entry[key] for key in ("key", "model", "preset", "seed", "precision", "processes")
+                              if key in entry}
+    skip = first_unmet(suite.requires)
+    if skip is None and suite.kind == "throughput":
+        skip = placement_problem(entry["precision"], entry["processes"])
+    if skip is not None:
+        record.update(status="skipped", reason=skip, seconds=0.0, over_budget=False)
+        return record
+    run_dir = fresh_dir(out / "runs" / entry["key"].replace("/", "_").replace("@", "-"))
+    try:
+        if suite.kind == "throughput":
+            from .bench_throughput import run_throughput_entry
+
+            record.update(run_throughput_entry(entry, run_dir, steps=suite.steps, batch_size=suite.batch_size,
+                                               data_dir=data_dir, time_limit_s=suite.budget_s))
+            record["run_dir"] = str(run_dir)
+        else:
+            record.update(_train_entry(entry, suite, run_dir, data_dir))
+    except Exception as error:  # noqa: BLE001 - one failing model must not stop the suite
+        record.update(status="failed", error=f"{type(error).__name__}: {error}",
+                      traceback=traceback.format_exc(limit=5))
+    record["seconds"] = time.perf_counter() - started
+    record["over_budget"] = record.get("status") == "time-limit"
+    return record
+
+
+def _train_entry(entry: dict[str, Any], suite: Suite, run_dir: Path, data_dir: Path | None) -> dict[str, Any]:
+    """Train one preset × seed in this process under the suite's time budget; its summary as a record."""
     from .trainer import Trainer  # heavy imports only when something runs
 
     overrides: dict[str, Any] = {"seed": entry["seed"]}
@@ -96,25 +164,17 @@ def run_entry(entry: dict[str, Any], suite: Suite, out: Path, data_dir: Path | N
         overrides["steps"] = suite.steps
     if suite.batch_size:
         overrides["batch_size"] = suite.batch_size
-    started = time.perf_counter()
-    record: dict[str, Any] = {"key": entry["key"], "model": entry["model"], "preset": entry["preset"],
-                              "seed": entry["seed"]}
-    try:
-        if suite.kind == "smoke":
-            overrides.update(eval_samples=256, log_every=1)
-        run, plugin = resolve_run(entry["model"], preset=entry["preset"], train_overrides=overrides)
-        run_dir = RunDir(fresh_dir(out / "runs" / entry["key"].replace("/", "_").replace("@", "-")))
-        summary = Trainer(run, plugin, run_dir, data_dir=data_dir, progress=False).fit()
-        finite = not any(key.endswith(("nonfinite_loss", "nonfinite_grad")) for key in summary["counters"])
-        record.update(status="ok" if finite else "non-finite", dataset=run.dataset, metrics=summary["metrics"],
-                      throughput=summary["throughput"], counters=summary["counters"], run_dir=str(run_dir.path),
-                      steps=summary["steps"], protocol=summary.get("protocol", {}))
-    except Exception as error:  # noqa: BLE001 - one failing model must not stop the suite
-        record.update(status="failed", error=f"{type(error).__name__}: {error}",
-                      traceback=traceback.format_exc(limit=5))
-    record["seconds"] = time.perf_counter() - started
-    record["over_budget"] = record["seconds"] > suite.budget_s
-    return record
+    if suite.kind == "smoke":
+        overrides.update(eval_samples=256, log_every=1)
+    run, plugin = resolve_run(entry["model"], preset=entry["preset"], train_overrides=overrides)
+    directory = RunDir(run_dir)
+    summary = Trainer(run, plugin, directory, data_dir=data_dir, progress=False, time_limit_s=suite.budget_s).fit()
+    finite = not any(key.endswith(("nonfinite_loss", "nonfinite_grad")) for key in summary["counters"])
+    status = "non-finite" if not finite else ("time-limit" if summary["status"] == "time-limit" else "ok")
+    return {"status": status, "dataset": run.dataset, "metrics": summary["metrics"],
+            "throughput": summary["throughput"], "counters": summary["counters"], "run_dir": str(directory.path),
+            "steps": summary["steps"], "steps_planned": run.train.steps, "stopped": summary.get("stopped"),
+            "protocol": summary.get("protocol", {})}
 
 
 def fresh_dir(path: Path) -> Path:
@@ -135,15 +195,25 @@ class Results:
             raise BenchError(f"{path} exists; continue it with --resume or choose another --out")
         if path.exists():
             self.data = json.loads(path.read_text())
+            if self.data.get("suite") != suite_name:
+                raise BenchError(f"{path} holds suite {self.data.get('suite')!r}, not {suite_name!r}; "
+                                 "choose another --out")
+            self.data.update(self._metadata(suite))  # the suite's text and references as registry.toml has them now
         else:
             import torch
 
-            self.data = {"suite": suite_name, "description": suite.description, "metrics": suite.metrics,
-                         "references": [r.model_dump() for r in suite.references],
-                         "environment": environment(torch.device("cpu")), "records": []}
+            self.data = {"suite": suite_name, **self._metadata(suite),
+                         "environment": environment(torch.device("cuda" if torch.cuda.is_available() else "cpu")),
+                         "records": []}
+
+    @staticmethod
+    def _metadata(suite: Suite) -> dict[str, Any]:
+        return {"kind": suite.kind, "description": suite.description, "metrics": suite.metrics,
+                "budget_s": suite.budget_s, "references": [r.model_dump() for r in suite.references]}
 
     def done(self) -> set[str]:
-        return {r["key"] for r in self.data["records"] if r["status"] != "failed"}
+        """Entries --resume does not run again (failed and skipped ones are retried)."""
+        return {r["key"] for r in self.data["records"] if r["status"] not in ("failed", "skipped")}
 
     def add(self, record: dict[str, Any]) -> None:
         self.data["records"] = [r for r in self.data["records"] if r["key"] != record["key"]] + [record]

@@ -11,9 +11,20 @@ from rich.live import Live
 from rich.table import Table
 
 from .bench import BenchError, load_suites, run_suite
-from .leaderboard import markdown, plots
+from .bench_plots import plots
+from .leaderboard import markdown
 
 console = Console(stderr=True)
+
+
+STATUS_STYLE = {"ok": "{}", "skipped": "[yellow]{}[/]", "time-limit": "[yellow]{}[/]"}
+
+
+def _value(value) -> str:
+    try:
+        return f"{float(value):.4g}"
+    except (TypeError, ValueError):
+        return "–"
 
 
 def _table(records: list[dict], metrics: list[str]) -> Table:
@@ -21,10 +32,10 @@ def _table(records: list[dict], metrics: list[str]) -> Table:
     for column in ("entry", "status", *metrics, "images/s", "s"):
         table.add_column(column)
     for r in records:
-        values = [f"{r.get('metrics', {}).get(m, float('nan')):.4g}" for m in metrics]
+        values = [_value(r.get("metrics", {}).get(m)) for m in metrics]
         speed = f"{r['throughput']['images_per_s']:.0f}" if "throughput" in r else "–"
-        table.add_row(r["key"], r["status"] if r["status"] == "ok" else f"[red]{r['status']}[/]", *values, speed,
-                      f"{r['seconds']:.0f}")
+        status = STATUS_STYLE.get(r["status"], "[red]{}[/]").format(r["status"])
+        table.add_row(r["key"], status, *values, speed, f"{r['seconds']:.0f}")
     return table
 
 
@@ -60,7 +71,13 @@ def bench(
     Console().print(_table(data["records"], suites[suite].metrics))
     console.print(f"results: {folder / 'results.json'}; leaderboard: {folder / 'leaderboard.md'}; "
                   f"plots: {', '.join(p.name for p in images)}")
-    failed = [r["key"] for r in data["records"] if r["status"] != "ok"]
+    for r in data["records"]:
+        if r["status"] == "skipped":
+            console.print(f"[yellow]skipped[/] {r['key']}: {r['reason']}", highlight=False)
+        elif r["status"] == "time-limit":
+            console.print(f"[yellow]over budget[/] {r['key']}: {r.get('stopped')}; its metrics are those it reached",
+                          highlight=False)
+    failed = [r["key"] for r in data["records"] if r["status"] not in ("ok", "skipped", "time-limit")]
     if failed:
         console.print(f"[red]failed entries:[/] {', '.join(failed)}")
         raise typer.Exit(1)

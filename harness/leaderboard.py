@@ -2,7 +2,9 @@
 
 Our number, the published reference and its source sit in adjacent columns, with the gap
 stated; several seeds are shown as mean ± std. Rows are grouped by preset (or model, for smoke
-suites), never mixing two protocols in one column.
+suites), never mixing two protocols in one column. Entries stopped at their time budget count
+with what they reached and are named under the table; skipped entries are listed with the
+reason. Throughput suites get their own table (``harness.leaderboard_throughput``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 PERCENT = {"hq_fraction"}  # shown ×100 with a % sign, as the papers print them
+SCORED = ("ok", "time-limit")  # statuses whose metrics enter the table
 
 
 def _fmt(value: float, metric: str) -> str:
@@ -57,12 +60,12 @@ def rows(data: dict[str, Any]) -> list[dict[str, Any]]:
     metrics = data.get("metrics") or []
     out = []
     for name, records in group(data["records"]).items():
-        ok = [r for r in records if r["status"] == "ok"]
+        ok = [r for r in records if r["status"] in SCORED]
         row: dict[str, Any] = {"entry": name, "model": records[0]["model"],
                                "dataset": next((r.get("dataset") for r in records if r.get("dataset")), "?"),
                                "seeds": len(records), "ok": len(ok),
-                               "status": "ok" if len(ok) == len(records) else
-                               "; ".join(sorted({r.get("error", r["status"])[:120] for r in records if r["status"] != "ok"}))}
+                               "status": "ok" if all(r["status"] == "ok" for r in records) else
+                               "; ".join(sorted({_problem(r) for r in records if r["status"] != "ok"}))}
         for metric in metrics:
             values = [_number(r["metrics"].get(metric)) for r in ok if metric in r.get("metrics", {})]
             values = [v for v in values if v is not None]
@@ -72,10 +75,24 @@ def rows(data: dict[str, Any]) -> list[dict[str, Any]]:
         row["images/s"] = f"{statistics.fmean(speeds):.0f}" if speeds else "–"
         row["minutes"] = f"{statistics.fmean(r['seconds'] for r in records) / 60:.1f}"
         row["_protocol"] = protocol_signature(ok, metrics)
-        row["references"] = [ref for ref in data.get("references", [])
-                             if ref["dataset"] == row["dataset"] and ref.get("model") == row["model"]]
+        row["references"] = [ref for ref in data.get("references", []) if _matches(ref, row)]
         out.append(row)
     return out
+
+
+def _matches(reference: dict[str, Any], row: dict[str, Any]) -> bool:
+    from .bench import Reference
+
+    return Reference.model_validate(reference).matches(row["entry"], row["model"], row["dataset"])
+
+
+def _problem(record: dict[str, Any]) -> str:
+    """What went wrong with one entry, in a line."""
+    if record["status"] == "skipped":
+        return f"skipped: {record.get('reason', '')}"
+    if record["status"] == "time-limit":
+        return f"stopped at the time budget: {record.get('stopped', '')}"
+    return record.get("error", record["status"])[:160]
 
 
 def gap(ours: float | None, reference: float, metric: str) -> str:
@@ -85,9 +102,13 @@ def gap(ours: float | None, reference: float, metric: str) -> str:
     return f"{'+' if delta >= 0 else '−'}{_fmt(abs(delta), metric)}"
 
 
-def _table_rows(members: list[dict[str, Any]], metrics: list[str]) -> list[str]:
+def _table_rows(members: list[dict[str, Any]], metrics: list[str], with_references: bool = True) -> list[str]:
     lines = []
     for row in members:
+        if not with_references:
+            lines.append("| " + " | ".join([row["entry"], row["dataset"], f"{row['ok']}/{row['seeds']}",
+                                            *[row[m] for m in metrics], row["images/s"], row["minutes"]]) + " |")
+            continue
         refs = row["references"] or [None]
         for index, ref in enumerate(refs):
             ours = [row[m] for m in metrics] if index == 0 else ["″"] * len(metrics)
@@ -117,27 +138,31 @@ def protocol_signature(records: list[dict[str, Any]], metrics: list[str]) -> str
 
 
 def markdown(data: dict[str, Any], title: str | None = None) -> str:
+    if data.get("kind") == "throughput":
+        from .leaderboard_throughput import throughput_markdown
+
+        return throughput_markdown(data, title)
     metrics = data.get("metrics") or []
-    env = data.get("environment", {})
-    lines = [f"## {title or data['suite']}", "", data.get("description", ""), "",
-             f"Machine: {env.get('platform', '?')}, {env.get('cpu_count', '?')} CPU cores, torch {env.get('torch', '?')}, "
-             f"device {env.get('device', '?')}.", ""]
-    header = ["entry", "dataset", "seeds", *metrics, "images/s", "min/run", "reference (source)",
-              *[f"ref {m}" for m in metrics], *[f"gap {m}" for m in metrics]]
+    table = rows(data)
+    lines = header_lines(data, title)
+    with_references = any(row["references"] for row in table)
+    header = ["entry", "dataset", "seeds", *metrics, "images/s", "min/run"]
+    if with_references:
+        header += ["reference (source)", *[f"ref {m}" for m in metrics], *[f"gap {m}" for m in metrics]]
     # numbers computed under different protocols never share a column: one table per protocol
     groups: dict[str, list[dict[str, Any]]] = {}
-    for row in rows(data):
-        groups.setdefault(row["_protocol"], []).append(row)
+    for row in table:
+        if row["ok"]:
+            groups.setdefault(row["_protocol"], []).append(row)
     for number, (protocol, members) in enumerate(groups.items(), 1):
         if len(groups) > 1:
             lines += ["", f"Protocol {number}: {protocol or 'no metric protocol recorded'}", ""]
+        elif protocol:
+            lines += [f"Protocol: {protocol}", ""]
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += _table_rows(members, metrics)
-    failures = [r for r in rows(data) if r["status"] != "ok"]
-    failures = [r for r in rows(data) if r["status"] != "ok"]
-    if failures:
-        lines += ["", "Entries with failures: " + "; ".join(f"{r['entry']}: {r['status']}" for r in failures)]
-    others = [ref for ref in data.get("references", []) if ref.get("model") is None]
+        lines += _table_rows(members, metrics, with_references)
+    lines += note_lines(data)
+    others = [ref for ref in data.get("references", []) if not any(_matches(ref, row) for row in table)]
     if others:
         lines += ["", "Other published rows for context:", "",
                   "| row | source | dataset | " + " | ".join(metrics) + " |", "|" + "---|" * (3 + len(metrics))]
@@ -147,33 +172,24 @@ def markdown(data: dict[str, Any], title: str | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plots(data: dict[str, Any], folder: Path) -> list[Path]:
-    """Bars of every leaderboard metric and of throughput, one PNG each."""
-    import matplotlib
+def header_lines(data: dict[str, Any], title: str | None) -> list[str]:
+    env = data.get("environment", {})
+    device = env.get("device_name") if env.get("device", "cpu") != "cpu" else None
+    return [f"## {title or data['suite']}", "", data.get("description", ""), "",
+            f"Machine: {env.get('platform', '?')}, {env.get('cpu_count', '?')} CPU cores, torch {env.get('torch', '?')}, "
+            f"device {env.get('device', '?')}{f' ({device})' if device else ''}."
+            + (f" Time budget per entry: {data['budget_s']:g} s." if data.get("budget_s") else ""), ""]
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    folder.mkdir(parents=True, exist_ok=True)
-    table = rows(data)
-    written = []
-    for metric in [*(data.get("metrics") or []), "images/s"]:
-        names, values = [], []
-        for row in table:
-            value = row.get(f"_{metric}_mean") if metric != "images/s" else (
-                float(row["images/s"]) if row["images/s"] != "–" else None)
-            if value is not None:
-                names.append(row["entry"])
-                values.append(100 * value if metric in PERCENT else value)
-        if not names:
-            continue
-        fig, ax = plt.subplots(figsize=(max(4, 0.8 * len(names) + 2), 3.5), dpi=100)
-        ax.bar(names, values, color="tab:blue")
-        ax.set_title(f"{data['suite']}: {metric}{' (%)' if metric in PERCENT else ''}")
-        ax.tick_params(axis="x", rotation=30)
-        fig.tight_layout()
-        path = folder / f"{data['suite']}-{metric.replace('/', '_per_')}.png"
-        fig.savefig(path)
-        plt.close(fig)
-        written.append(path)
-    return written
+def note_lines(data: dict[str, Any]) -> list[str]:
+    """Entries that were skipped, stopped at their budget or failed, each with its reason."""
+    notes: dict[str, list[str]] = {}
+    for record in data["records"]:
+        if record["status"] != "ok":
+            notes.setdefault(_problem(record), []).append(record["key"])
+    if not notes:
+        return []
+    lines = ["", "Not (fully) run:", ""]
+    for problem, keys in notes.items():
+        lines.append(f"- {', '.join(keys)}: {problem}")
+    return lines

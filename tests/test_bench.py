@@ -6,7 +6,8 @@ import pytest
 
 from ganzoo.harness import bench, presets
 from ganzoo.harness.bench import BenchError, load_suites, run_suite
-from ganzoo.harness.leaderboard import markdown, plots, rows
+from ganzoo.harness.bench_plots import plots
+from ganzoo.harness.leaderboard import markdown, rows
 
 
 def test_shipped_suites_validate():
@@ -88,3 +89,132 @@ def test_smoke_suite_passes_for_every_builtin_model(tmp_path, shared_data):
     assert set(statuses) >= {p.spec.name for p in registry.discover()[0]}
     assert all(status == "ok" for status in statuses.values()), [
         (r["model"], r.get("error")) for r in data["records"] if r["status"] != "ok"]
+
+
+def _registry(tmp_path, monkeypatch, suites: str) -> None:
+    path = tmp_path / "registry.toml"
+    path.write_text('''
+[presets."gan/ring"]
+model = "gan"
+dataset = "ring"
+train = { steps = 4, batch_size = 32, eval_samples = 200, cpu_threads = 1 }
+params = { hidden = 8, depth = 1 }
+''' + suites)
+    monkeypatch.setenv("GANZOO_REGISTRY", str(path))
+
+
+def test_entry_over_its_budget_stops_there_and_is_scored(tmp_path, monkeypatch):
+    _registry(tmp_path, monkeypatch, '''
+[suites.slow]
+description = "an entry far longer than its budget"
+presets = ["gan/ring"]
+steps = 1000000
+budget_s = 1
+metrics = ["modes_captured"]
+''')
+    (record,) = run_suite("slow", out=tmp_path / "out")["records"]
+    assert record["status"] == "time-limit" and record["over_budget"]
+    assert 0 < record["steps"] < record["steps_planned"] == 1_000_000
+    assert "time limit of 1 s" in record["stopped"]
+    assert "modes_captured" in record["metrics"]  # what it reached is scored, not lost
+    saved = json.loads((tmp_path / "out" / "results.json").read_text())
+    text = markdown(saved)
+    assert "| gan/ring |" in text and "stopped at the time budget" in text
+    run_suite("slow", out=tmp_path / "out", resume=True)  # a stopped entry counts as done
+
+
+def test_suite_needing_what_the_machine_lacks_is_skipped_with_the_reason(tmp_path, monkeypatch):
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    _registry(tmp_path, monkeypatch, '''
+[suites.gpu]
+description = "needs a GPU and the Inception weights"
+presets = ["gan/ring"]
+requires = ["cuda", "inception-weights"]
+metrics = ["fid"]
+''')
+    calls = []
+    monkeypatch.setattr(bench, "_train_entry", lambda *a: calls.append(a))
+    (record,) = run_suite("gpu", out=tmp_path / "out")["records"]
+    assert record["status"] == "skipped" and "CUDA GPU" in record["reason"] and calls == []
+    text = markdown(json.loads((tmp_path / "out" / "results.json").read_text()))
+    assert "skipped: needs a CUDA GPU" in text
+    assert bench.Results(tmp_path / "out" / "results.json", "gpu", load_suites()["gpu"], True).done() == set()
+
+
+def test_missing_inception_weights_are_named_with_the_fix(monkeypatch, tmp_path):
+    from ganzoo.harness import bench_requirements
+
+    monkeypatch.setattr("torch.hub.get_dir", lambda: str(tmp_path / "hub"))
+    reason = bench_requirements.unmet("inception-weights")
+    assert "Inception-v3 weights are missing" in reason and "pt_inception-2015-12-05-6726825d.pth" in reason
+
+
+def test_shipped_cifar10_suite_is_skipped_here_not_failed(tmp_path, monkeypatch):
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine could run it")
+    data = run_suite("cifar10", out=tmp_path)
+    assert {r["status"] for r in data["records"]} == {"skipped"}
+    assert {r["preset"] for r in data["records"]} == {"dcgan/cifar10", "lsgan/cifar10", "wgan-gp/cifar10"}
+
+
+def test_throughput_suite_times_each_precision_and_process_count(tmp_path, monkeypatch):
+    """Runs `ganzoo run` in child processes: one process, two gloo processes, and one count too many."""
+    _registry(tmp_path, monkeypatch, '''
+[suites.speed]
+description = "speed"
+kind = "throughput"
+presets = ["gan/ring"]
+precisions = ["fp32"]
+processes = [1, 2, 4096]
+steps = 30
+budget_s = 120
+''')
+    data = run_suite("speed", out=tmp_path / "out", data_dir=tmp_path)
+    by_key = {r["key"]: r for r in data["records"]}
+    assert set(by_key) == {"gan/ring@fp32x1", "gan/ring@fp32x2", "gan/ring@fp32x4096"}
+    assert by_key["gan/ring@fp32x4096"]["status"] == "skipped" and "contention" in by_key["gan/ring@fp32x4096"]["reason"]
+    for key in ("gan/ring@fp32x1", "gan/ring@fp32x2"):
+        assert by_key[key]["status"] == "ok", by_key[key].get("error")
+        assert by_key[key]["steps"] == 30 and by_key[key]["throughput"]["images_per_s"] > 0
+    assert by_key["gan/ring@fp32x2"]["throughput"]["processes"] == 2
+    assert by_key["gan/ring@fp32x2"]["throughput"]["global_batch_size"] == 64
+    assert "train.evaluate=false" in by_key["gan/ring@fp32x1"]["command"]
+    text = markdown(data)
+    assert "| gan/ring | fp32 | 1 | 32 |" in text and "| 1.00 |" in text and "× fp32·1" in text
+    assert [p.name for p in plots(data, tmp_path / "plots")] == ["speed-images_per_s.png"]
+
+
+def test_suite_fields_are_checked(tmp_path, monkeypatch):
+    _registry(tmp_path, monkeypatch, '''
+[suites.bad]
+description = "precisions only mean something for throughput suites"
+presets = ["gan/ring"]
+precisions = ["bf16"]
+''')
+    with pytest.raises(presets.PresetError, match="throughput"):
+        load_suites()
+    _registry(tmp_path, monkeypatch, '''
+[suites.bad]
+description = "a reference bound to a preset that does not exist"
+presets = ["gan/ring"]
+
+[[suites.bad.references]]
+row = "X"
+source = "Y"
+dataset = "ring"
+presets = ["gan/rnig"]
+values = { modes_captured = 1 }
+''')
+    with pytest.raises(presets.PresetError, match="gan/rnig"):
+        load_suites()
+
+
+def test_leaderboard_without_references_has_no_reference_columns():
+    data = {"suite": "s", "metrics": ["fid"], "references": [], "records": [
+        {"key": "dcgan/mnist@seed0", "model": "dcgan", "preset": "dcgan/mnist", "seed": 0, "status": "ok",
+         "dataset": "mnist", "metrics": {"fid": 3.5}, "throughput": {"images_per_s": 100.0}, "seconds": 60.0}]}
+    text = markdown(data)
+    assert "| dcgan/mnist | mnist | 1/1 | 3.5 | 100 | 1.0 |" in text and "reference" not in text

@@ -1,0 +1,62 @@
+"""What a bench entry needs from the machine, and why it is skipped when the machine lacks it.
+
+A suite that needs a GPU or the FID Inception weights is not an error on a laptop: its entries are
+recorded as ``skipped`` with the reason and the fix, and ``--resume`` tries them again later.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Literal
+
+Requirement = Literal["cuda", "inception-weights"]
+
+
+def unmet(requirement: Requirement) -> str | None:
+    """None when the machine has it, else one sentence saying what is missing and how to provide it."""
+    if requirement == "cuda":
+        import torch
+
+        if torch.cuda.is_available():
+            return None
+        return "needs a CUDA GPU (this machine has none); run the suite on a GPU machine"
+    if requirement == "inception-weights":
+        from .metrics.errors import MetricError
+        from .metrics.extractors import find_inception_weights
+
+        try:
+            find_inception_weights()
+        except MetricError as error:
+            return str(error)
+        return None
+    raise ValueError(f"unknown requirement {requirement!r}")
+
+
+def first_unmet(requirements: list[Requirement]) -> str | None:
+    for requirement in requirements:
+        reason = unmet(requirement)
+        if reason is not None:
+            return reason
+    return None
+
+
+def placement_problem(precision: str, processes: int) -> str | None:
+    """Why ``processes`` workers at ``precision`` cannot be measured fairly here, or None."""
+    import torch
+
+    from .precision import PrecisionError, PrecisionPolicy
+
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        PrecisionPolicy(precision, device)
+    except PrecisionError as error:
+        return str(error)
+    if device.type == "cuda" and processes > torch.cuda.device_count():
+        return f"{processes} processes need {processes} GPUs; this machine has {torch.cuda.device_count()}"
+    cores = os.cpu_count() or 1
+    if device.type == "cpu" and processes > cores:
+        return f"{processes} CPU processes on {cores} cores would measure contention, not scaling"
+    return None
+
+
+__all__ = ["Requirement", "first_unmet", "placement_problem", "unmet"]
