@@ -11,6 +11,7 @@ The leaderboard (``harness.leaderboard``) is generated from that file alone.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import traceback
@@ -109,6 +110,7 @@ def entries(suite: Suite, models: list[str] | None) -> list[dict[str, Any]]:
         working, _ = registry.discover()
         names = [p.spec.name for p in working]
         chosen = [{"model": name, "preset": None, "seed": seed} for name in names for seed in suite.seeds]
+        presets = {}
     elif suite.kind == "throughput":
         presets = all_presets()
         chosen = [{"model": presets[p].model, "preset": p, "seed": suite.seeds[0], "precision": precision,
@@ -119,7 +121,12 @@ def entries(suite: Suite, models: list[str] | None) -> list[dict[str, Any]]:
         chosen = [{"model": presets[p].model, "preset": p, "seed": seed} for p in suite.presets for seed in suite.seeds]
     if models:
         chosen = [entry for entry in chosen if entry["model"] in models]
+    settings = {"steps": suite.steps, "batch_size": suite.batch_size}
     for entry in chosen:
+        preset = presets[entry["preset"]].model_dump(include={"model", "dataset", "train", "params"}) \
+            if entry["preset"] else None
+        entry["fingerprint"] = hashlib.sha256(json.dumps([preset, settings], sort_keys=True, default=str)
+                                              .encode()).hexdigest()[:16]
         entry["key"] = (f"{entry['preset']}@{entry['precision']}x{entry['processes']}" if suite.kind == "throughput"
                         else f"{entry['preset'] or entry['model']}@seed{entry['seed']}")
     return chosen
@@ -129,8 +136,8 @@ def run_entry(entry: dict[str, Any], suite: Suite, out: Path, data_dir: Path | N
     """One finished record: ``ok``, ``time-limit`` (stopped at the budget, then scored), ``non-finite``,
     ``skipped`` (the machine lacks what the suite needs; the reason says what) or ``failed``."""
     started = time.perf_counter()
-    record: dict[str, Any] = {key: entry[key] for key in ("key", "model", "preset", "seed", "precision", "processes")
-                              if key in entry}
+    record: dict[str, Any] = {key: entry[key] for key in ("key", "model", "preset", "seed", "precision", "processes",
+                                                          "fingerprint") if key in entry}
     skip = first_unmet(suite.requires)
     if skip is None and suite.kind == "throughput":
         skip = placement_problem(entry["precision"], entry["processes"])
@@ -211,9 +218,11 @@ class Results:
         return {"kind": suite.kind, "description": suite.description, "metrics": suite.metrics,
                 "budget_s": suite.budget_s, "references": [r.model_dump() for r in suite.references]}
 
-    def done(self) -> set[str]:
-        """Entries --resume does not run again (failed and skipped ones are retried)."""
-        return {r["key"] for r in self.data["records"] if r["status"] not in ("failed", "skipped")}
+    def done(self, current: dict[str, str]) -> set[str]:
+        """Entries --resume does not run again: failed and skipped ones are retried, and so are those whose
+        preset changed in registry.toml since they ran (``current``: key → fingerprint of the preset now)."""
+        return {r["key"] for r in self.data["records"] if r["status"] not in ("failed", "skipped")
+                and r.get("fingerprint", current.get(r["key"])) == current.get(r["key"])}
 
     def add(self, record: dict[str, Any]) -> None:
         self.data["records"] = [r for r in self.data["records"] if r["key"] != record["key"]] + [record]
@@ -228,8 +237,9 @@ def run_suite(name: str, *, out: Path, models: list[str] | None = None, resume: 
     suite = suites[name]
     out.mkdir(parents=True, exist_ok=True)
     results = Results(out / "results.json", name, suite, resume)
-    finished = results.done()
-    for entry in entries(suite, models):
+    planned = entries(suite, models)
+    finished = results.done({entry["key"]: entry["fingerprint"] for entry in planned})
+    for entry in planned:
         if entry["key"] in finished:
             continue
         record = run_entry(entry, suite, out, data_dir)

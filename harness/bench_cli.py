@@ -12,7 +12,7 @@ from rich.table import Table
 
 from .bench import BenchError, load_suites, run_suite
 from .bench_plots import plots
-from .leaderboard import markdown
+from .leaderboard import markdown, write_section
 
 console = Console(stderr=True)
 
@@ -44,8 +44,9 @@ def bench(
     out: Annotated[Optional[Path], typer.Option(help="Output folder (default bench/results/SUITE)")] = None,
     models: Annotated[Optional[str], typer.Option(help="Comma-separated model names to keep")] = None,
     resume: Annotated[bool, typer.Option(help="Continue a half-finished suite in --out")] = False,
-    markdown_path: Annotated[Optional[Path], typer.Option("--markdown", help="Also write the leaderboard here "
-                                                          "(e.g. docs/benchmarks.md)")] = None,
+    markdown_path: Annotated[Optional[Path], typer.Option("--markdown", help="Also write the leaderboard into this "
+                                                          "file (e.g. docs/benchmarks.md), replacing only this "
+                                                          "suite's section")] = None,
     data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Where datasets live")] = None,
 ) -> None:
     """Run a benchmark suite and write its leaderboard (terminal, JSON, Markdown, PNG plots)."""
@@ -65,9 +66,10 @@ def bench(
     text = markdown(data)
     (folder / "leaderboard.md").write_text(text)
     images = plots(data, folder)
-    if markdown_path:
-        markdown_path.parent.mkdir(parents=True, exist_ok=True)
-        markdown_path.write_text(text)
+    if markdown_path:  # the plots go beside the document, so the committed leaderboard shows them
+        figures = plots(data, markdown_path.parent / "images" / "bench")
+        links = [f"![{p.stem}](images/bench/{p.name})" for p in figures]
+        write_section(markdown_path, suite, text + ("\nPlots:\n\n" + "\n".join(links) + "\n" if links else ""))
     Console().print(_table(data["records"], suites[suite].metrics))
     console.print(f"results: {folder / 'results.json'}; leaderboard: {folder / 'leaderboard.md'}; "
                   f"plots: {', '.join(p.name for p in images)}")

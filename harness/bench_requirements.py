@@ -44,9 +44,11 @@ def placement_problem(precision: str, processes: int) -> str | None:
     """Why ``processes`` workers at ``precision`` cannot be measured fairly here, or None."""
     import torch
 
-    from .precision import PrecisionError, PrecisionPolicy
+    from .precision import CPU_FP16_ADVICE, PrecisionError, PrecisionPolicy
 
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.type == "cpu" and precision == "fp16":
+        return CPU_FP16_ADVICE  # a measurement of emulation, and it would spend the whole budget
     try:
         PrecisionPolicy(precision, device)
     except PrecisionError as error:

@@ -193,3 +193,18 @@ def note_lines(data: dict[str, Any]) -> list[str]:
     for problem, keys in notes.items():
         lines.append(f"- {', '.join(keys)}: {problem}")
     return lines
+
+
+def write_section(path: Path, suite: str, text: str) -> None:
+    """Put ``text`` into ``path`` between this suite's markers, replacing the last version and keeping
+    everything else (the hand-written reading of the gaps, the other suites); append it if absent."""
+    begin, end = f"<!-- bench:{suite} -->", f"<!-- /bench:{suite} -->"
+    block = f"{begin}\n{text.rstrip()}\n{end}"
+    document = path.read_text() if path.exists() else ""
+    if begin in document and end in document:
+        head, rest = document.split(begin, 1)
+        document = head + block + rest.split(end, 1)[1]
+    else:
+        document = (document.rstrip() + "\n\n" if document.strip() else "") + block + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(document)

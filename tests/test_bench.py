@@ -140,7 +140,8 @@ metrics = ["fid"]
     assert record["status"] == "skipped" and "CUDA GPU" in record["reason"] and calls == []
     text = markdown(json.loads((tmp_path / "out" / "results.json").read_text()))
     assert "skipped: needs a CUDA GPU" in text
-    assert bench.Results(tmp_path / "out" / "results.json", "gpu", load_suites()["gpu"], True).done() == set()
+    results = bench.Results(tmp_path / "out" / "results.json", "gpu", load_suites()["gpu"], True)
+    assert results.done({record["key"]: record["fingerprint"]}) == set()  # --resume tries it again
 
 
 def test_missing_inception_weights_are_named_with_the_fix(monkeypatch, tmp_path):
@@ -218,3 +219,36 @@ def test_leaderboard_without_references_has_no_reference_columns():
          "dataset": "mnist", "metrics": {"fid": 3.5}, "throughput": {"images_per_s": 100.0}, "seconds": 60.0}]}
     text = markdown(data)
     assert "| dcgan/mnist | mnist | 1/1 | 3.5 | 100 | 1.0 |" in text and "reference" not in text
+
+
+def test_markdown_section_replaces_only_its_own_suite(tmp_path):
+    from ganzoo.harness.leaderboard import write_section
+
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text("# Benchmarks\n\nintro\n")
+    write_section(doc, "mixtures", "## mixtures\nold\n")
+    write_section(doc, "mnist", "## mnist\ntable\n")
+    write_section(doc, "mixtures", "## mixtures\nnew\n")
+    text = doc.read_text()
+    assert text.startswith("# Benchmarks\n\nintro\n") and "old" not in text and "## mnist\ntable" in text
+    assert text.index("new") < text.index("## mnist")  # replaced where it was
+
+
+def test_resume_reruns_an_entry_whose_preset_changed(tmp_path, monkeypatch):
+    suite = '''
+[suites.tiny]
+description = "tiny"
+presets = ["gan/ring"]
+metrics = ["modes_captured"]
+'''
+    _registry(tmp_path, monkeypatch, suite)
+    first = run_suite("tiny", out=tmp_path / "out")["records"][0]
+    assert first["steps"] == 4
+    calls = []
+    monkeypatch.setattr(bench, "run_entry", lambda entry, *a, real=bench.run_entry: calls.append(entry["key"]) or real(entry, *a))
+    run_suite("tiny", out=tmp_path / "out", resume=True)
+    assert calls == []  # unchanged: nothing to do
+    path = tmp_path / "registry.toml"
+    path.write_text(path.read_text().replace("steps = 4", "steps = 6"))
+    (record,) = run_suite("tiny", out=tmp_path / "out", resume=True)["records"]
+    assert calls == ["gan/ring@seed0"] and record["steps"] == 6 and record["fingerprint"] != first["fingerprint"]
