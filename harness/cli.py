@@ -129,6 +129,7 @@ def run(
                                                      "port on one machine, 29500 across machines)")] = None,
     time_limit: Annotated[Optional[float], typer.Option("--time-limit", min=1, help="Stop training after this many "
                                                         "seconds, evaluate and keep a checkpoint to resume from")] = None,
+    html: Annotated[bool, typer.Option("--html", help="Also write report.html beside report.md")] = False,
 ) -> None:
     """Train MODEL and write a run directory (config, metrics, checkpoints, samples, summary).
 
@@ -174,7 +175,7 @@ def run(
                 command = _worker_command(model, path, resume is not None, dataset=dataset, preset=preset,
                                           overrides=overrides, assignments=assignments or [], data_dir=data_dir,
                                           download=download, cpu=cpu, no_progress=no_progress,
-                                          time_limit=time_limit)
+                                          time_limit=time_limit, html=html)
                 code = launch(launch_plan, command)
                 summary_path = Path(path) / "summary.json"
                 if code == 0 and machine_rank == 0 and summary_path.is_file():
@@ -192,6 +193,10 @@ def run(
         fail(str(error), quiet=quiet)
     except NonFiniteStop as error:
         fail(str(error), code=3, quiet=quiet)
+    if html and trainer.is_main:
+        from .report import write_html
+
+        write_html(run_dir.path)
     if summary["status"] == "interrupted":
         raise typer.Exit(INTERRUPTED_EXIT_CODE)
     if not worker:
@@ -200,7 +205,7 @@ def run(
 
 def _worker_command(model: str, path: Path, resume: bool, *, dataset: str | None, preset: str | None,
                     overrides: dict, assignments: list[str], data_dir: Path | None, download: bool, cpu: bool,
-                    no_progress: bool, time_limit: float | None = None) -> list[str]:
+                    no_progress: bool, time_limit: float | None = None, html: bool = False) -> list[str]:
     """The `ganzoo run` arguments every launched process receives (the run directory fixed)."""
     command = ["run", model, "--resume" if resume else "--out", str(path)]
     for flag, value in (("--dataset", dataset), ("--preset", preset), ("--steps", overrides.get("steps")),
@@ -211,7 +216,8 @@ def _worker_command(model: str, path: Path, resume: bool, *, dataset: str | None
             command += [flag, str(value)]
     for item in assignments:
         command += ["--set", item]
-    command += [flag for flag, on in (("--download", download), ("--cpu", cpu), ("--no-progress", no_progress)) if on]
+    command += [flag for flag, on in (("--download", download), ("--cpu", cpu), ("--no-progress", no_progress),
+                                      ("--html", html)) if on]
     return command
 
 
@@ -259,11 +265,17 @@ def list_presets() -> None:
         raise typer.Exit(1)
 
 
-def report(run_dir: Annotated[Path, typer.Argument(help="A run directory written by `ganzoo run`")]) -> None:
+def report(run_dir: Annotated[Path, typer.Argument(help="A run directory written by `ganzoo run`")],
+           html: Annotated[bool, typer.Option("--html", help="Also write report.html (one file, images "
+                                              "embedded)")] = False) -> None:
     """(Re)write RUN_DIR/report.md with its plots from the run's own files."""
-    from .report import write_report
+    from .report import write_html, write_report
 
+    if not (run_dir / "config.json").is_file():
+        fail(f"{run_dir} is not a run directory (no config.json): pass the folder `ganzoo run` wrote")
     out.print(f"wrote {write_report(run_dir)}")
+    if html:
+        out.print(f"wrote {write_html(run_dir)}")
 
 
 def _register_commands() -> None:

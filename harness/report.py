@@ -115,3 +115,32 @@ def write_report(run_dir: Path) -> Path:
     path = run_dir / "report.md"
     path.write_text("\n".join(lines))
     return path
+
+
+def write_html(run_dir: Path) -> Path:
+    """``report.html``: report.md rendered, its images embedded, so the one file can be sent or archived."""
+    import base64
+    import re
+
+    import markdown
+
+    run_dir = Path(run_dir)
+    source = run_dir / "report.md"
+    if not source.exists():
+        write_report(run_dir)
+    body = markdown.markdown(source.read_text(), extensions=["tables", "fenced_code"])
+
+    def embed(match: re.Match) -> str:
+        image = run_dir / match.group(1)
+        if not image.is_file():
+            return match.group(0)
+        return f'src="data:image/png;base64,{base64.b64encode(image.read_bytes()).decode()}"'
+
+    body = re.sub(r'src="([^"]+\.png)"', embed, body)
+    title = source.read_text().splitlines()[0].lstrip("# ")
+    style = ("body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}"
+             "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em}img{max-width:100%}")
+    path = run_dir / "report.html"
+    path.write_text(f"<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title>"
+                    f"<style>{style}</style></head>\n<body>\n{body}\n</body></html>\n")
+    return path

@@ -65,3 +65,8 @@ def test_third_party_and_broken_plugins_in_list(plugin_site):
     assert "tiny-gan" in result.stdout and "tiny-dist" in result.stdout
     assert "broken plugin" in result.stderr and "not_a_real_module_xyz" in result.stderr
     assert "wgan-gp" in result.stdout
+
+
+def test_report_of_a_folder_that_is_no_run_names_the_problem(tmp_path):
+    result = ganzoo("report", str(tmp_path), "--html")
+    assert result.returncode == 2 and "not a run directory" in result.stderr

@@ -80,3 +80,8 @@ def test_report_md_shows_its_plots(tmp_path):
     images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
     assert "plots/losses.png" in images and "samples/final.png" in images
     assert all((tmp_path / image).stat().st_size > 1000 for image in images)
+    from ganzoo.harness.report import write_html
+
+    html = write_html(tmp_path).read_text()
+    assert "<table>" in html and "modes_captured" in html and 'src="plots/' not in html
+    assert html.count('src="data:image/png;base64,') == len(images)  # one file: every image embedded
