@@ -70,3 +70,19 @@ def test_third_party_and_broken_plugins_in_list(plugin_site):
 def test_report_of_a_folder_that_is_no_run_names_the_problem(tmp_path):
     result = ganzoo("report", str(tmp_path), "--html")
     assert result.returncode == 2 and "not a run directory" in result.stderr
+
+
+def test_bench_smoke_from_the_command_line(tmp_path, shared_data):
+    """`ganzoo bench --suite smoke` as users type it (two 2-D models here: the suite test covers every model)."""
+    out = tmp_path / "smoke"
+    doc = tmp_path / "docs" / "benchmarks.md"
+    result = ganzoo("bench", "--suite", "smoke", "--models", "gan,wgan-gp", "--out", str(out),
+                    "--data-dir", str(shared_data), "--markdown", str(doc))
+    assert result.returncode == 0, result.stderr
+    records = json.loads((out / "results.json").read_text())["records"]
+    assert {r["model"]: r["status"] for r in records} == {"gan": "ok", "wgan-gp": "ok"}
+    assert "<!-- bench:smoke -->" in doc.read_text() and (tmp_path / "docs" / "images" / "bench").is_dir()
+    again = ganzoo("bench", "--suite", "smoke", "--out", str(out))
+    assert again.returncode == 2 and "--resume" in again.stderr
+    unknown = ganzoo("bench", "--suite", "nope")
+    assert unknown.returncode == 2 and "unknown suite 'nope'" in unknown.stderr and "mixtures" in unknown.stderr
