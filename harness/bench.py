@@ -66,14 +66,19 @@ class Suite(BaseModel):
         "What the machine must have (cuda, inception-weights); entries are skipped with the reason otherwise"))
     precisions: list[Precision] = Field(default_factory=lambda: ["fp32"], description="throughput suites only")
     processes: list[int] = Field(default_factory=lambda: [1], description="throughput suites only")
+    measure_s: float | None = Field(None, gt=0, description=(
+        "throughput suites: train each entry for this many seconds (a fixed window, so a slow model and a fast "
+        "one are timed over the same wall time) instead of a fixed number of steps"))
     metrics: list[str] = Field(default_factory=list, description="Metrics shown in the leaderboard")
     references: list[Reference] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _throughput_fields(self) -> Suite:
-        if self.kind != "throughput" and (self.precisions != ["fp32"] or self.processes != [1]):
-            raise ValueError("precisions and processes apply to kind = \"throughput\" suites only; other suites "
-                             "take the preset's precision and run in one process")
+        if self.kind != "throughput" and (self.precisions != ["fp32"] or self.processes != [1] or self.measure_s):
+            raise ValueError("precisions, processes and measure_s apply to kind = \"throughput\" suites only; other "
+                             "suites take the preset's precision and run in one process")
+        if self.measure_s is not None and self.measure_s >= self.budget_s:
+            raise ValueError(f"measure_s ({self.measure_s:g}) must be below budget_s ({self.budget_s:g})")
         if any(n < 1 for n in self.processes):
             raise ValueError("processes must be ≥ 1")
         if self.kind == "smoke" and self.presets:
@@ -150,7 +155,8 @@ def run_entry(entry: dict[str, Any], suite: Suite, out: Path, data_dir: Path | N
             from .bench_throughput import run_throughput_entry
 
             record.update(run_throughput_entry(entry, run_dir, steps=suite.steps, batch_size=suite.batch_size,
-                                               data_dir=data_dir, time_limit_s=suite.budget_s))
+                                               data_dir=data_dir, time_limit_s=suite.measure_s or suite.budget_s,
+                                               window=suite.measure_s is not None))
             record["run_dir"] = str(run_dir)
         else:
             record.update(_train_entry(entry, suite, run_dir, data_dir))
