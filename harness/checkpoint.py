@@ -279,6 +279,10 @@ def load_networks(run_dir: Path | str, which: str | int | Path = "last", device:
         averaged = build()
         _load_into(averaged, state["networks"], path)
         _load_into(averaged, state["ema"], path)
+        from .ema import standing_batchnorm
+
+        # the averaged weights need BatchNorm statistics of their own (checkpoints between evaluations hold G's)
+        standing_batchnorm(plugin, averaged, plugin.generators, device, seed=run.train.seed + 4242)
         for net in averaged.values():
             net.eval()
         ema = averaged

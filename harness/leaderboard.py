@@ -124,16 +124,23 @@ def _table_rows(members: list[dict[str, Any]], metrics: list[str], with_referenc
 
 
 def protocol_signature(records: list[dict[str, Any]], metrics: list[str]) -> str:
-    """The protocol of a row's metric values, without per-seed fields; rows that differ get separate tables."""
+    """The protocol of a row's metric values, without per-seed fields; rows that differ get separate tables.
+    A field that differs between metrics is spelled out per metric (k=3 for precision, 5 for density)."""
     for record in records:
         protocols = record.get("protocol") or {}
-        fields = {}
+        fields: dict[str, dict[str, list[str]]] = {}  # field → value → the metrics that use it
         for metric in metrics:
             for key, value in (protocols.get(metric) or {}).items():
                 if key not in ("seed", "metric") and value is not None:
-                    fields[key] = value
+                    fields.setdefault(key, {}).setdefault(str(value), []).append(metric)
         if fields:
-            return ", ".join(f"{k}={v}" for k, v in sorted(fields.items()))
+            parts = []
+            for key, values in sorted(fields.items()):
+                if len(values) == 1:
+                    parts.append(f"{key}={next(iter(values))}")
+                else:
+                    parts.append(f"{key}=" + ", ".join(f"{value} ({'/'.join(users)})" for value, users in values.items()))
+            return "; ".join(parts)
     return ""
 
 

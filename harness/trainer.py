@@ -37,7 +37,7 @@ from .data.catalog import DataRequest, open_dataset
 from .diagnostics import (EarlyWarnings, RuleContext, SpectralEstimator, TrainingWarning, discriminator_stats,
                           weight_norm)
 from .distributed import Distributed, DistributedError
-from .ema import GeneratorEMA
+from .ema import GeneratorEMA, standing_batchnorm
 from .environment import environment
 from .report import write_report
 from .evaluation import evaluate_with_protocols, generate, parameter_count, translation_grid
@@ -147,6 +147,7 @@ class Trainer:
         self._stop_signal: str | None = None
         self._stop_synced = False
         self._deadline: float | None = None
+        self._standing_step: int | None = None  # step at which the EMA generators' BatchNorm stats were recomputed
         self.time_limit_reached: str | None = None  # why training ended before train.steps, if it did
         self._replicas_identical: bool | None = None
         if resume:
@@ -537,6 +538,7 @@ class Trainer:
 
     def _load_state(self, state: dict[str, Any], *, rollback: bool = False) -> None:
         where = "the checkpoint"
+        self._standing_step = None  # restored EMA weights need their BatchNorm statistics again
         try:
             checkpoint._load_into(self.nets, state["networks"], Path(where))
             if self.ema is not None:
@@ -646,7 +648,12 @@ class Trainer:
         """The networks samples and metrics use: the EMA generators when enabled."""
         if self.ema is None:
             return self.nets
-        return Networks({**self.nets, **self.ema.averaged})
+        nets = Networks({**self.nets, **self.ema.averaged})
+        if self._standing_step != self.step:  # once per step, however many evaluations and plots use it
+            standing_batchnorm(self.plugin, nets, tuple(self.ema.averaged), self.device,
+                               seed=self.run.train.seed + 4242)
+            self._standing_step = self.step
+        return nets
 
     def _evaluate(self) -> dict[str, Any]:
         """Metrics computed on rank 0 (every rank would draw the same samples) and shared with all."""

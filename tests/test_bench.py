@@ -256,3 +256,12 @@ metrics = ["modes_captured"]
     path.write_text(path.read_text().replace("steps = 4", "steps = 6"))
     (record,) = run_suite("tiny", out=tmp_path / "out", resume=True)["records"]
     assert calls == ["gan/ring@seed0"] and record["steps"] == 6 and record["fingerprint"] != first["fingerprint"]
+
+
+def test_protocol_line_spells_out_a_field_that_differs_between_metrics():
+    from ganzoo.harness.leaderboard import protocol_signature
+
+    record = {"protocol": {"precision": {"k": 3, "n_fake": 100, "seed": 1}, "recall": {"k": 3, "n_fake": 100},
+                           "density": {"k": 5, "n_fake": 100}}}
+    assert protocol_signature([record], ["precision", "recall", "density"]) == \
+        "k=3 (precision/recall), 5 (density); n_fake=100"
