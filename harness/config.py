@@ -66,6 +66,15 @@ class TrainConfig(BaseModel):
     spectral_diagnostics: bool = Field(False, description=(
         "Estimate the spectral norm of every discriminator layer by power iteration on log iterations"))
 
+    @field_validator("eval_extractor")
+    @classmethod
+    def _extractor(cls, value: str | None) -> str | None:
+        if value not in (None, "mnist-cnn", "inception"):
+            raise ValueError("train.eval_extractor takes mnist-cnn or inception (the networks the harness can find "
+                             "without options); score with another, e.g. timm:NAME, after training: ganzoo eval "
+                             "RUN_DIR --extractor timm:NAME --extractor-weights FILE")
+        return value
+
     @field_validator("best_metric")
     @classmethod
     def _direction(cls, value: str | None) -> str | None:

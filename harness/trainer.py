@@ -48,6 +48,7 @@ from .plugin import Batch, GANPlugin, Networks, Phase, PhaseResult
 from .precision import PrecisionPolicy
 from .progress import TrainingProgress
 from .registry import LoadedPlugin
+from .resolve import ConfigError
 from .rundir import RunDir
 from .spec import DataKind
 from .throughput import Throughput
@@ -92,6 +93,15 @@ class Trainer:
                                    "(its statistics are exchanged with NCCL), so it cannot work on CPU/gloo; "
                                    "drop the option or train on GPUs")
 
+        if train.evaluate and train.eval_extractor == "inception":
+            from .metrics.errors import MetricError
+            from .metrics.extractors import find_inception_weights
+
+            try:  # now, not after hours of training when the final evaluation needs them
+                find_inception_weights()
+            except MetricError as error:
+                raise ConfigError(f"train.eval_extractor = inception: {error} Or train without metrics "
+                                  "(train.evaluate=false) and score later with `ganzoo eval`.") from None
         with self.accelerator.main_process_first():  # rank 0 downloads/decodes into the cache first
             self.source: DataSource = open_dataset(run.dataset, DataRequest(
                 seed=train.seed, data_dir=data_dir, resolution=train.resolution, download=download))

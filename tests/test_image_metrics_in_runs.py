@@ -59,3 +59,19 @@ def test_eval_appends_and_keeps_earlier_results(tmp_path, shared_data, classifie
     evaluations = json.loads((tmp_path / "summary.json").read_text())["evaluations"]
     assert [set(e["metrics"]) for e in evaluations] == [{"fid"}, {"precision", "recall", "density", "coverage"}]
     assert evaluations[0]["protocol"]["fid"]["n_real"] == 200
+
+
+def test_missing_inception_weights_stop_a_run_before_training(tmp_path, monkeypatch, shared_data):
+    """A run that will need the Inception network at the end says so at the start, not hours later."""
+    import pytest
+
+    from ganzoo.harness.resolve import ConfigError, resolve_run
+    from ganzoo.harness.rundir import RunDir
+    from ganzoo.harness.trainer import Trainer
+
+    monkeypatch.setattr("torch.hub.get_dir", lambda: str(tmp_path / "hub"))
+    run, plugin = resolve_run("dcgan", dataset="mnist", train_overrides={"steps": 2, "eval_extractor": "inception"})
+    with pytest.raises(ConfigError, match="Inception-v3 weights are missing.*train.evaluate=false"):
+        Trainer(run, plugin, RunDir(tmp_path / "run"), data_dir=shared_data, cpu=True, progress=False)
+    with pytest.raises(ConfigError, match="ganzoo eval RUN_DIR --extractor timm:NAME"):
+        resolve_run("dcgan", dataset="mnist", train_overrides={"eval_extractor": "timm:resnet18"})
