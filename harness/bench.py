@@ -21,7 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from . import registry
-from .bench_requirements import Requirement, first_unmet, placement_problem
+from .bench_requirements import Requirement, unmet_reasons, placement_problem
 from .config import Precision
 from .environment import environment
 from .presets import PresetError, all_presets, format_errors, registry_path
@@ -143,7 +143,7 @@ def run_entry(entry: dict[str, Any], suite: Suite, out: Path, data_dir: Path | N
     started = time.perf_counter()
     record: dict[str, Any] = {key: entry[key] for key in ("key", "model", "preset", "seed", "precision", "processes",
                                                           "fingerprint") if key in entry}
-    skip = first_unmet(suite.requires)
+    skip = unmet_reasons(suite.requires)
     if skip is None and suite.kind == "throughput":
         skip = placement_problem(entry["precision"], entry["processes"])
     if skip is not None:

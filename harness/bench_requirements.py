@@ -32,12 +32,10 @@ def unmet(requirement: Requirement) -> str | None:
     raise ValueError(f"unknown requirement {requirement!r}")
 
 
-def first_unmet(requirements: list[Requirement]) -> str | None:
-    for requirement in requirements:
-        reason = unmet(requirement)
-        if reason is not None:
-            return reason
-    return None
+def unmet_reasons(requirements: list[Requirement]) -> str | None:
+    """Every missing requirement's reason, in one line (all of them: fixing one should not reveal the next)."""
+    reasons = [reason for reason in map(unmet, requirements) if reason is not None]
+    return "; and ".join(reasons) or None
 
 
 def placement_problem(precision: str, processes: int) -> str | None:
@@ -61,4 +59,4 @@ def placement_problem(precision: str, processes: int) -> str | None:
     return None
 
 
-__all__ = ["Requirement", "first_unmet", "placement_problem", "unmet"]
+__all__ = ["Requirement", "unmet_reasons", "placement_problem", "unmet"]

@@ -28,6 +28,11 @@ def _fmt(value: float, metric: str) -> str:
     return f"{value:.3g}"
 
 
+def _published(value: float, metric: str) -> str:
+    """A reference number as the paper prints it (no rounding: 48.29 stays 48.29)."""
+    return f"{100 * value:.4g}%" if metric in PERCENT else f"{value:g}"
+
+
 def _number(value) -> float | None:
     """results.json stores inf/nan as strings (JSON has neither)."""
     if value is None:
@@ -112,7 +117,7 @@ def _table_rows(members: list[dict[str, Any]], metrics: list[str], with_referenc
         refs = row["references"] or [None]
         for index, ref in enumerate(refs):
             ours = [row[m] for m in metrics] if index == 0 else ["″"] * len(metrics)
-            ref_cells = ([f"{ref['row']} ({ref['source']})"] + [_fmt(ref["values"].get(m), m) if m in ref["values"]
+            ref_cells = ([f"{ref['row']} ({ref['source']})"] + [_published(ref["values"][m], m) if m in ref["values"]
                                                                  else "–" for m in metrics]
                          + [gap(row[f"_{m}_mean"], ref["values"][m], m) if m in ref["values"] else "–"
                             for m in metrics]) if ref else ["none"] + ["–"] * (2 * len(metrics))
@@ -169,13 +174,13 @@ def markdown(data: dict[str, Any], title: str | None = None) -> str:
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += _table_rows(members, metrics, with_references)
     lines += note_lines(data)
-    others = [ref for ref in data.get("references", []) if not any(_matches(ref, row) for row in table)]
+    others = [ref for ref in data.get("references", []) if not any(_matches(ref, row) for row in table if row["ok"])]
     if others:
         lines += ["", "Other published rows for context:", "",
                   "| row | source | dataset | " + " | ".join(metrics) + " |", "|" + "---|" * (3 + len(metrics))]
         for ref in others:
             lines.append(f"| {ref['row']} | {ref['source']} | {ref['dataset']} | " + " | ".join(
-                _fmt(ref["values"][m], m) if m in ref["values"] else "–" for m in metrics) + " |")
+                _published(ref["values"][m], m) if m in ref["values"] else "–" for m in metrics) + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -137,7 +137,7 @@ metrics = ["fid"]
     calls = []
     monkeypatch.setattr(bench, "_train_entry", lambda *a: calls.append(a))
     (record,) = run_suite("gpu", out=tmp_path / "out")["records"]
-    assert record["status"] == "skipped" and "CUDA GPU" in record["reason"] and calls == []
+    assert record["status"] == "skipped" and "CUDA GPU" in record["reason"] and "Inception-v3 weights are missing" in record["reason"] and calls == []
     text = markdown(json.loads((tmp_path / "out" / "results.json").read_text()))
     assert "skipped: needs a CUDA GPU" in text
     results = bench.Results(tmp_path / "out" / "results.json", "gpu", load_suites()["gpu"], True)
