@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-THROUGHPUT_FIELDS = ("images_per_s", "iterations_per_s", "ms_per_discriminator_step", "ms_per_generator_step",
-                     "peak_memory_mb", "data_share", "global_batch_size", "processes")
+THROUGHPUT_FIELDS = ("images_per_s", "iterations_per_s", "peak_memory_mb", "data_share", "global_batch_size",
+                     "processes")  # and every phase's ms_per_PHASE_step
 
 
 def command(entry: dict[str, Any], run_dir: Path, *, steps: int | None, batch_size: int | None,
@@ -59,7 +59,8 @@ def run_throughput_entry(entry: dict[str, Any], run_dir: Path, *, steps: int | N
     finite = not any(key.endswith(("nonfinite_loss", "nonfinite_grad")) for key in counters)
     over = summary["status"] == "time-limit" and not window
     status = "non-finite" if not finite else ("time-limit" if over else "ok")
-    throughput = {key: summary["throughput"][key] for key in THROUGHPUT_FIELDS if key in summary["throughput"]}
+    throughput = {key: value for key, value in summary["throughput"].items()
+                  if key in THROUGHPUT_FIELDS or (key.startswith("ms_per_") and key.endswith("_step"))}
     return {"status": status, "dataset": summary["dataset"], "steps": summary["steps"], "throughput": throughput,
             "counters": counters, "amp_skipped": summary["precision"]["amp_skipped"],
             "stopped": summary.get("stopped"), "environment": summary.get("environment"), "command": args[1:]}

@@ -19,6 +19,13 @@ def _cell(value: float | None, digits: str = ".0f") -> str:
     return "–" if value is None else format(value, digits)
 
 
+def _phase_ms(throughput: dict[str, Any], exclude: str) -> float | None:
+    """ms per step of the discriminator-side phase, whatever the plugin named it (discriminator, critic, …)."""
+    times = [value for key, value in throughput.items() if key.startswith("ms_per_") and key.endswith("_step")
+             and key != f"ms_per_{exclude}_step"]
+    return sum(times) / len(times) if times else None
+
+
 def throughput_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
     measured = [r for r in data["records"] if r["status"] in ("ok", "time-limit")]
     baseline = {r["preset"]: r["throughput"]["images_per_s"] for r in measured
@@ -29,7 +36,7 @@ def throughput_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
         base = baseline.get(r["preset"])
         out.append({"preset": r["preset"], "precision": r["precision"], "processes": str(r["processes"]),
                     "global batch": str(t.get("global_batch_size", "–")), "images/s": _cell(t.get("images_per_s")),
-                    "ms/D step": _cell(t.get("ms_per_discriminator_step"), ".1f"),
+                    "ms/D step": _cell(_phase_ms(t, exclude="generator"), ".1f"),
                     "ms/G step": _cell(t.get("ms_per_generator_step"), ".1f"),
                     "peak MB": _cell(t.get("peak_memory_mb")), "AMP skipped": str(r.get("amp_skipped", 0)),
                     "× fp32·1": f"{t['images_per_s'] / base:.2f}" if base else "–",
