@@ -16,11 +16,11 @@ from pathlib import Path
 
 import torch
 
-from ganzoo.harness.metrics.label_preservation import evaluate_translator
-from ganzoo.harness.plots import image_grid
-from ganzoo.harness.resolve import resolve_run
-from ganzoo.harness.rundir import RunDir
-from ganzoo.harness.trainer import Trainer
+from ganzoo.harness.evaluation.translation import evaluate_translator
+from ganzoo.harness.report.plots import image_grid
+from ganzoo.harness.train.resolve import resolve_run
+from ganzoo.harness.report.rundir import RunDir
+from ganzoo.harness.train.trainer import Trainer
 
 
 def main() -> None:

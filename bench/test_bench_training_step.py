@@ -15,9 +15,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from ganzoo.harness.resolve import resolve_run
-from ganzoo.harness.rundir import RunDir
-from ganzoo.harness.trainer import Trainer
+from ganzoo.harness.train.resolve import resolve_run
+from ganzoo.harness.report.rundir import RunDir
+from ganzoo.harness.train.trainer import Trainer
 
 from .conftest import SHARED_DATA
 

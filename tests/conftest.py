@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from ganzoo.harness import registry
+from ganzoo.harness.contract import registry
 
 from .distributions import install_distribution
 

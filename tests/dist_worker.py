@@ -1,11 +1,11 @@
-"""A two-process check of harness.distributed's collectives (kept light: spawned children import only this)."""
+"""A two-process check of harness.train.distributed's collectives (kept light: spawned children import only this)."""
 
 import os
 
 import torch
 import torch.distributed as dist
 
-from ganzoo.harness.distributed import Distributed
+from ganzoo.harness.train.distributed import Distributed
 
 
 def collectives(rank: int, world: int, port: int, out_dir: str) -> None:

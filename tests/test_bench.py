@@ -4,10 +4,12 @@ import json
 
 import pytest
 
-from ganzoo.harness import bench, presets
-from ganzoo.harness.bench import BenchError, load_suites, run_suite
-from ganzoo.harness.bench_plots import plots
-from ganzoo.harness.leaderboard import markdown, rows
+from ganzoo.harness.bench import suites as bench
+from ganzoo.harness.contract import presets
+from ganzoo.harness.bench.suites import BenchError, load_suites, run_suite
+from ganzoo.harness.bench.plots import plots
+from ganzoo.harness.bench.leaderboard import rows
+from ganzoo.harness.bench.tables import markdown
 
 
 def test_shipped_suites_validate():
@@ -82,7 +84,7 @@ def test_smoke_suite_covers_every_installed_model(tmp_path, plugin_site):
 
 def test_smoke_suite_passes_for_every_builtin_model(tmp_path, shared_data):
     """What `ganzoo bench --suite smoke` runs in CI: every model builds, trains 3 steps, stays finite."""
-    from ganzoo.harness import registry
+    from ganzoo.harness.contract import registry
 
     data = run_suite("smoke", out=tmp_path, data_dir=shared_data)
     statuses = {r["model"]: r["status"] for r in data["records"]}
@@ -145,7 +147,7 @@ metrics = ["fid"]
 
 
 def test_missing_inception_weights_are_named_with_the_fix(monkeypatch, tmp_path):
-    from ganzoo.harness import bench_requirements
+    from ganzoo.harness.bench import requirements as bench_requirements
 
     monkeypatch.setattr("torch.hub.get_dir", lambda: str(tmp_path / "hub"))
     reason = bench_requirements.unmet("inception-weights")
@@ -226,7 +228,7 @@ def test_leaderboard_without_references_has_no_reference_columns():
 
 
 def test_markdown_section_replaces_only_its_own_suite(tmp_path):
-    from ganzoo.harness.leaderboard import write_section
+    from ganzoo.harness.bench.leaderboard import write_section
 
     doc = tmp_path / "benchmarks.md"
     doc.write_text("# Benchmarks\n\nintro\n")
@@ -259,7 +261,7 @@ metrics = ["modes_captured"]
 
 
 def test_protocol_line_spells_out_a_field_that_differs_between_metrics():
-    from ganzoo.harness.leaderboard import protocol_signature
+    from ganzoo.harness.bench.leaderboard import protocol_signature
 
     record = {"protocol": {"precision": {"k": 3, "n_fake": 100, "seed": 1}, "recall": {"k": 3, "n_fake": 100},
                            "density": {"k": 5, "n_fake": 100}}}

@@ -15,8 +15,8 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from ganzoo.harness.check_cli import app
-from ganzoo.harness.conformance import CHECKS, run_checks
+from ganzoo.harness.cli.check import app
+from ganzoo.harness.check.conformance import CHECKS, run_checks
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATE = REPO / "examples" / "plugin-template"
@@ -26,9 +26,9 @@ import math
 
 import torch
 from torch import nn
-from ganzoo.harness.plugin import PhaseResult
+from ganzoo.harness.contract.plugin import PhaseResult
 from ganzoo.harness import losses
-from ganzoo.harness.spec import DataKind, Family, ModelSpec
+from ganzoo.harness.contract.spec import DataKind, Family, ModelSpec
 from ganzoo.zoo.gan import GAN
 
 
@@ -221,8 +221,8 @@ def test_cli_exit_code_and_table_for_a_failing_plugin(broken):
 
 def _pytest_plugin_args() -> list[str]:
     """`-p` until ganzoo is installed with its pytest11 entry point (then the plugin loads by itself)."""
-    installed = any(ep.value == "ganzoo.harness.testing" for ep in entry_points(group="pytest11"))
-    return [] if installed else ["-p", "ganzoo.harness.testing"]
+    installed = any(ep.value == "ganzoo.harness.check.pytest_plugin" for ep in entry_points(group="pytest11"))
+    return [] if installed else ["-p", "ganzoo.harness.check.pytest_plugin"]
 
 
 def test_pytest_plugin_turns_checks_into_tests(broken, tmp_path):
@@ -258,7 +258,7 @@ def test_example_plugin_installs_and_passes_ganzoo_check(example_site):
     rows = {row["name"]: row for row in json.loads(listing.stdout)}
     assert rows["ragan"]["distribution"] == "ganzoo-ragan" and rows["ragan"]["family"] == "relativistic"
     assert rows["ragan"]["status"] == "ok" and "gan" in rows
-    check = subprocess.run([sys.executable, "-m", "ganzoo.harness.check_cli", "ragan"], capture_output=True,
+    check = subprocess.run([sys.executable, "-m", "ganzoo.harness.cli.check", "ragan"], capture_output=True,
                            text=True, timeout=300, env=env)
     assert check.returncode == 0, check.stdout + check.stderr
     assert f"ragan passed ({len(CHECKS)} pass)" in check.stdout

@@ -6,10 +6,10 @@ import math
 import pytest
 import torch
 
-from ganzoo.harness import diagnostics as dg
-from ganzoo.harness.resolve import resolve_run
-from ganzoo.harness.rundir import RunDir
-from ganzoo.harness.trainer import Trainer
+from ganzoo.harness.report import diagnostics as dg
+from ganzoo.harness.train.resolve import resolve_run
+from ganzoo.harness.report.rundir import RunDir
+from ganzoo.harness.train.trainer import Trainer
 
 GAN = dg.RuleContext("minimax", discriminator_phases=("discriminator",), generator_phases=("generator",))
 WGAN = dg.RuleContext("wasserstein", discriminator_phases=("critic",), generator_phases=("generator",))

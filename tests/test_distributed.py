@@ -9,15 +9,15 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
-from ganzoo.harness.checkpoint import load_networks
-from ganzoo.harness.context import TrainingContext
+from ganzoo.harness.train.checkpoint import load_networks
+from ganzoo.harness.contract.context import TrainingContext
 from ganzoo.harness.data.mixtures import MixtureSource
 from ganzoo.harness.data.tensor_source import ImageTensorSource
-from ganzoo.harness.distributed import Distributed, DistributedError
-from ganzoo.harness.launch import plan
-from ganzoo.harness.resolve import resolve_run
-from ganzoo.harness.rundir import RunDir
-from ganzoo.harness.trainer import Trainer
+from ganzoo.harness.train.distributed import Distributed, DistributedError
+from ganzoo.harness.train.launch import plan
+from ganzoo.harness.train.resolve import resolve_run
+from ganzoo.harness.report.rundir import RunDir
+from ganzoo.harness.train.trainer import Trainer
 
 from .dist_worker import collectives
 

@@ -6,12 +6,12 @@ import math
 import pytest
 import torch
 
-from ganzoo.harness.config import RunConfig, TrainConfig
-from ganzoo.harness.guard import NonFiniteEvent, NonFiniteGuard, NonFiniteStop, RollbackRequest
-from ganzoo.harness.plugin import PhaseResult
-from ganzoo.harness.registry import LoadedPlugin, PluginSource
-from ganzoo.harness.rundir import RunDir
-from ganzoo.harness.trainer import Trainer
+from ganzoo.harness.contract.config import RunConfig, TrainConfig
+from ganzoo.harness.train.guard import NonFiniteEvent, NonFiniteGuard, NonFiniteStop, RollbackRequest
+from ganzoo.harness.contract.plugin import PhaseResult
+from ganzoo.harness.contract.registry import LoadedPlugin, PluginSource
+from ganzoo.harness.report.rundir import RunDir
+from ganzoo.harness.train.trainer import Trainer
 from ganzoo.zoo.gan import GAN
 
 

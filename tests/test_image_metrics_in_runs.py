@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from ganzoo.harness.eval_cli import evaluate_run
-from ganzoo.harness.resolve import resolve_run
-from ganzoo.harness.rundir import RunDir
-from ganzoo.harness.trainer import Trainer
+from ganzoo.harness.cli.eval import evaluate_run
+from ganzoo.harness.train.resolve import resolve_run
+from ganzoo.harness.report.rundir import RunDir
+from ganzoo.harness.train.trainer import Trainer
 
 from .metrics_fixtures import cached_mnist_classifier
 
@@ -65,9 +65,9 @@ def test_missing_inception_weights_stop_a_run_before_training(tmp_path, monkeypa
     """A run that will need the Inception network at the end says so at the start, not hours later."""
     import pytest
 
-    from ganzoo.harness.resolve import ConfigError, resolve_run
-    from ganzoo.harness.rundir import RunDir
-    from ganzoo.harness.trainer import Trainer
+    from ganzoo.harness.train.resolve import ConfigError, resolve_run
+    from ganzoo.harness.report.rundir import RunDir
+    from ganzoo.harness.train.trainer import Trainer
 
     monkeypatch.setattr("torch.hub.get_dir", lambda: str(tmp_path / "hub"))
     run, plugin = resolve_run("dcgan", dataset="mnist", train_overrides={"steps": 2, "eval_extractor": "inception"})

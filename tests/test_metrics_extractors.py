@@ -5,7 +5,7 @@ from safetensors.torch import save_file
 from ganzoo.harness.metrics import MetricError
 from ganzoo.harness.metrics.classifier import MnistCnn
 from ganzoo.harness.metrics.evaluate import metric_inputs_from_images
-from ganzoo.harness.metrics.extractors import (INCEPTION_FILE, MnistCnnExtractor, get_extractor, list_extractors)
+from ganzoo.harness.metrics.extractors import INCEPTION_FILE, MnistCnnExtractor, get_extractor, list_extractors
 from ganzoo.harness.metrics.registry import compute_metrics
 
 

@@ -17,6 +17,6 @@ def test_every_subpackage_is_listed_in_pyproject():
 
 
 def test_registry_toml_sits_where_the_harness_looks_for_it():
-    from ganzoo.harness.presets import registry_path
+    from ganzoo.harness.contract.presets import registry_path
 
     assert registry_path() == REPO / "registry.toml"

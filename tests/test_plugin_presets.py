@@ -5,13 +5,14 @@ import sys
 
 import pytest
 
-from ganzoo.harness import presets, registry
-from ganzoo.harness.plugin import GANPlugin
-from ganzoo.harness.presets import PresetError
-from ganzoo.harness.resolve import resolve_run
+from ganzoo.harness.contract import presets
+from ganzoo.harness.contract import registry
+from ganzoo.harness.contract.plugin import GANPlugin
+from ganzoo.harness.contract.presets import PresetError
+from ganzoo.harness.train.resolve import resolve_run
 
 SOURCE = '''
-from ganzoo.harness.spec import DataKind, Family, ModelSpec
+from ganzoo.harness.contract.spec import DataKind, Family, ModelSpec
 from ganzoo.zoo.gan import GAN
 
 class PresetGAN(GAN):
@@ -94,7 +95,7 @@ def test_registry_toml_wins_a_name_clash_and_the_clash_is_reported(plugin_site, 
     assert "distribution presets-dist" in problem
     assert resolve_run("preset-gan")[0].params["hidden"] == 8
 
-    from ganzoo.harness.conformance import run_checks
+    from ganzoo.harness.check.conformance import run_checks
 
     report = run_checks("preset-gan", only=["presets"])
     (result,) = report.results

@@ -3,10 +3,10 @@
 import pytest
 import torch
 
-from ganzoo.harness.penalties import gradient_penalty, r1_penalty
-from ganzoo.harness.resolve import resolve_run
-from ganzoo.harness.rundir import RunDir
-from ganzoo.harness.trainer import Trainer
+from ganzoo.harness.contract.penalties import gradient_penalty, r1_penalty
+from ganzoo.harness.train.resolve import resolve_run
+from ganzoo.harness.report.rundir import RunDir
+from ganzoo.harness.train.trainer import Trainer
 
 TINY = ["hidden=16", "depth=2"]
 

@@ -2,8 +2,9 @@
 
 import pytest
 
-from ganzoo.harness import presets, registry
-from ganzoo.harness.presets import PresetError
+from ganzoo.harness.contract import presets
+from ganzoo.harness.contract import registry
+from ganzoo.harness.contract.presets import PresetError
 
 
 def test_every_shipped_preset_validates_against_its_plugin():

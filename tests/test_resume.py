@@ -10,12 +10,12 @@ import time
 import pytest
 import torch
 
-from ganzoo.harness import checkpoint
-from ganzoo.harness.checkpoint import CheckpointError, CheckpointStore, load_networks
-from ganzoo.harness.resolve import ConfigError, resolve_run
-from ganzoo.harness.resume import resume_run
-from ganzoo.harness.rundir import RunDir
-from ganzoo.harness.trainer import ResumeError, Trainer
+from ganzoo.harness.train import checkpoint
+from ganzoo.harness.train.checkpoint import CheckpointError, CheckpointStore, load_networks
+from ganzoo.harness.train.resolve import ConfigError, resolve_run
+from ganzoo.harness.train.resume import resume_run
+from ganzoo.harness.report.rundir import RunDir
+from ganzoo.harness.train.trainer import ResumeError, Trainer
 
 TINY = ["hidden=16", "depth=2"]
 
@@ -129,7 +129,7 @@ def test_load_networks_for_sampling(tmp_path):
     plugin, nets, ema = load_networks(tmp_path)
     assert plugin.spec.name == "gan" and set(nets) == {"G", "D"} and not nets.G.training
     assert ema is not None and not torch.equal(next(ema.G.parameters()), next(nets.G.parameters()))
-    from ganzoo.harness.evaluation import generate
+    from ganzoo.harness.evaluation.scoring import generate
     assert generate(plugin, ema, 10, seed=0, device=torch.device("cpu")).shape == (10, 2)
     assert load_networks(tmp_path, which=6)[1].keys() == nets.keys()
     with pytest.raises(CheckpointError, match="no checkpoint for step 3"):
@@ -200,9 +200,9 @@ def test_resume_without_checkpoint(tmp_path):
 
 
 def test_declared_linear_decay_is_run_by_the_harness_and_resumes_exactly(tmp_path):
-    from ganzoo.harness.config import RunConfig, TrainConfig
-    from ganzoo.harness.plugin import OptimizerSpec
-    from ganzoo.harness.registry import LoadedPlugin, PluginSource
+    from ganzoo.harness.contract.config import RunConfig, TrainConfig
+    from ganzoo.harness.contract.plugin import OptimizerSpec
+    from ganzoo.harness.contract.registry import LoadedPlugin, PluginSource
     from ganzoo.zoo.gan import GAN
 
     class DecayingGAN(GAN):

@@ -5,9 +5,9 @@ import json
 import pytest
 import torch
 
-from ganzoo.harness.resolve import resolve_run
-from ganzoo.harness.rundir import RunDir, RunDirError
-from ganzoo.harness.trainer import Trainer
+from ganzoo.harness.train.resolve import resolve_run
+from ganzoo.harness.report.rundir import RunDir, RunDirError
+from ganzoo.harness.train.trainer import Trainer
 
 TINY = ["hidden=16", "depth=2"]
 
@@ -80,7 +80,7 @@ def test_report_md_shows_its_plots(tmp_path):
     images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
     assert "plots/losses.png" in images and "samples/final.png" in images
     assert all((tmp_path / image).stat().st_size > 1000 for image in images)
-    from ganzoo.harness.report import write_html
+    from ganzoo.harness.report.markdown import write_html
 
     html = write_html(tmp_path).read_text()
     assert "<table>" in html and "modes_captured" in html and 'src="plots/' not in html

@@ -3,12 +3,13 @@
 import pytest
 import torch
 
-from ganzoo.harness.augment import diff_augment
-from ganzoo.harness.context import NoiseSource
-from ganzoo.harness.resolve import ConfigError, resolve_run
-from ganzoo.harness.rundir import RunDir
-from ganzoo.harness.trainer import Trainer
-from ganzoo.harness.tricks import DiscriminatorView, TricksConfig, pack
+from ganzoo.harness.train.augment import diff_augment
+from ganzoo.harness.contract.context import NoiseSource
+from ganzoo.harness.train.resolve import ConfigError, resolve_run
+from ganzoo.harness.report.rundir import RunDir
+from ganzoo.harness.train.trainer import Trainer
+from ganzoo.harness.train.tricks import DiscriminatorView, pack
+from ganzoo.harness.contract.tricks_config import TricksConfig
 
 
 def test_pack_concatenates_consecutive_samples():

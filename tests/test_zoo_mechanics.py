@@ -4,14 +4,14 @@ import pytest
 import torch
 from torch import nn
 
-from ganzoo.harness import tricks
-from ganzoo.harness.context import TrainingContext
-from ganzoo.harness.plugin import Batch, Networks
-from ganzoo.harness.resolve import resolve_run
-from ganzoo.harness.rundir import RunDir
-from ganzoo.harness.spec import DataInfo, DataKind
-from ganzoo.harness.trainer import Trainer
-from ganzoo.harness.tricks import TricksConfig
+from ganzoo.harness.train import tricks
+from ganzoo.harness.contract.context import TrainingContext
+from ganzoo.harness.contract.plugin import Batch, Networks
+from ganzoo.harness.train.resolve import resolve_run
+from ganzoo.harness.report.rundir import RunDir
+from ganzoo.harness.contract.spec import DataInfo, DataKind
+from ganzoo.harness.train.trainer import Trainer
+from ganzoo.harness.contract.tricks_config import TricksConfig
 from ganzoo.zoo.acgan import ACGAN
 from ganzoo.zoo.blocks import (ImageDiscriminator, ImageGenerator, MinibatchDiscrimination, MinibatchStd,
                                spectral_norm_layers, stages)

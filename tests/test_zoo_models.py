@@ -5,11 +5,12 @@ import math
 import pytest
 import torch
 
-from ganzoo.harness import presets, registry
-from ganzoo.harness.evaluation import generate
-from ganzoo.harness.resolve import resolve_run
-from ganzoo.harness.rundir import RunDir
-from ganzoo.harness.trainer import Trainer
+from ganzoo.harness.contract import presets
+from ganzoo.harness.contract import registry
+from ganzoo.harness.evaluation.scoring import generate
+from ganzoo.harness.train.resolve import resolve_run
+from ganzoo.harness.report.rundir import RunDir
+from ganzoo.harness.train.trainer import Trainer
 
 @pytest.fixture(autouse=True)
 def no_image_metrics(monkeypatch):

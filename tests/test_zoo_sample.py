@@ -1,11 +1,11 @@
-"""`ganzoo sample`: grids from a saved run (harness/sample_cli.py), tried on zoo models."""
+"""`ganzoo sample`: grids from a saved run (harness/cli/sample.py), tried on zoo models."""
 
 import pytest
 
-from ganzoo.harness.resolve import resolve_run
-from ganzoo.harness.rundir import RunDir
-from ganzoo.harness.sample_cli import SampleError, sample, sample_labels
-from ganzoo.harness.trainer import Trainer
+from ganzoo.harness.train.resolve import resolve_run
+from ganzoo.harness.report.rundir import RunDir
+from ganzoo.harness.cli.sample import SampleError, sample, sample_labels
+from ganzoo.harness.train.trainer import Trainer
 
 from .test_zoo_models import no_image_metrics  # noqa: F401 (autouse fixture)
 

@@ -17,9 +17,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from pydantic import Field
 
-from ganzoo.harness import losses
-from ganzoo.harness.plugin import Batch, Networks, Phase, PhaseResult, StepContext
-from ganzoo.harness.spec import DataKind, Family, ModelSpec
+from ganzoo.harness.plugin import Batch, DataKind, Family, ModelSpec, Networks, Phase, PhaseResult, StepContext, losses
 from ganzoo.zoo.blocks import GeneratorConditioning
 from ganzoo.zoo.image import ConditionalImageGANConfig, ImageGAN
 

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ganzoo.harness import losses
-from ganzoo.harness.plugin import Phase
-from ganzoo.harness.spec import DataKind, Family, ModelSpec
+from ganzoo.harness.plugin import DataKind, Family, ModelSpec, Phase, losses
 from ganzoo.zoo.blocks import Conditioning
 from ganzoo.zoo.image import ConditionalImageGANConfig, ImageGAN
 

@@ -40,9 +40,8 @@ import torch
 from pydantic import Field
 from torch import Tensor, nn
 
-from ganzoo.harness import losses
-from ganzoo.harness.plugin import Batch, GANPlugin, Networks, OptimizerSpec, Phase, PhaseResult, StepContext
-from ganzoo.harness.spec import DataKind, Family, ModelConfig, ModelSpec
+from ganzoo.harness.plugin import (Batch, DataKind, Family, GANPlugin, ModelConfig, ModelSpec, Networks,
+                                   OptimizerSpec, Phase, PhaseResult, StepContext, losses)
 
 from .translation_blocks import (ImagePool, PatchDiscriminator, ResnetGenerator, default_blocks,
                                  default_patch_layers)

@@ -13,9 +13,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from ganzoo.harness import losses
-from ganzoo.harness.plugin import Batch, GANPlugin, Networks, OptimizerSpec, Phase, PhaseResult, StepContext
-from ganzoo.harness.spec import DataKind, Family, ModelConfig, ModelSpec
+from ganzoo.harness.plugin import (Batch, DataKind, Family, GANPlugin, ModelConfig, ModelSpec, Networks,
+                                   OptimizerSpec, Phase, PhaseResult, StepContext, losses)
 from ganzoo.zoo.mlp import PointsDiscriminator, PointsGenerator
 
 

@@ -15,8 +15,7 @@ from __future__ import annotations
 from pydantic import Field
 from torch import Tensor, nn
 
-from ganzoo.harness.plugin import Batch, GANPlugin, Networks, OptimizerSpec, PhaseResult, StepContext
-from ganzoo.harness.spec import ModelConfig
+from ganzoo.harness.plugin import Batch, GANPlugin, ModelConfig, Networks, OptimizerSpec, PhaseResult, StepContext
 from ganzoo.zoo.blocks import GeneratorConditioning, ImageDiscriminator, ImageGenerator
 
 

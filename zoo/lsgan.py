@@ -10,8 +10,7 @@ Update rule: alternating D and G steps with Adam (α = 2e-4, β₁ = 0.5), as fo
 
 from __future__ import annotations
 
-from ganzoo.harness import losses
-from ganzoo.harness.spec import DataKind, Family, ModelSpec
+from ganzoo.harness.plugin import DataKind, Family, ModelSpec, losses
 from ganzoo.zoo.dcgan import DCGAN
 
 

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ganzoo.harness import losses
-from ganzoo.harness.plugin import Networks, OptimizerSpec, Phase
-from ganzoo.harness.spec import DataKind, Family, ModelSpec
+from ganzoo.harness.plugin import DataKind, Family, ModelSpec, Networks, OptimizerSpec, Phase, losses
 from ganzoo.zoo.blocks import Norm
 from ganzoo.zoo.image import ImageGAN, ImageGANConfig
 

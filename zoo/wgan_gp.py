@@ -15,9 +15,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from ganzoo.harness import losses
-from ganzoo.harness.plugin import Batch, Networks, Phase, PhaseResult, StepContext
-from ganzoo.harness.spec import DataKind, Family, ModelSpec
+from ganzoo.harness.plugin import Batch, DataKind, Family, ModelSpec, Networks, Phase, PhaseResult, StepContext, losses
 from ganzoo.zoo.image import AdamImageGANConfig, ImageGAN
 from ganzoo.zoo.mlp import PointsDiscriminator, PointsGenerator
 

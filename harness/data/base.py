@@ -13,8 +13,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ..plugin import Batch
-from ..spec import DataInfo
+from ..contract.plugin import Batch
+from ..contract.spec import DataInfo
 
 
 class DataError(RuntimeError):

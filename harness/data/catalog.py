@@ -1,32 +1,22 @@
 """Dataset names the CLI accepts, and how each is opened.
 
-Image datasets are added by ``harness.data.images``; a name of the form ``folder:PATH`` opens
-any image folder. Every opener takes the same keyword arguments so the trainer need not
-know which kind it is opening.
+Every dataset is named here; image openers are imported only when used (start-up stays light).
+A name of the form ``folder:PATH`` opens any image folder. Every opener takes the same
+:class:`DataRequest` so the trainer need not know which kind it is opening.
 """
 
 from __future__ import annotations
 
 import difflib
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
-from ..spec import DataKind
+from ..contract.spec import DataKind
 from .base import DataError, DataSource
 from .mixtures import MIXTURES, MixtureSource
-
-
-@dataclass(frozen=True)
-class DataRequest:
-    """Everything an opener may need; image openers use the fields points ignore."""
-
-    seed: int
-    data_dir: Path | None = None
-    resolution: int | None = None
-    download: bool = False
-    split: str = "auto"  # "train", "test", or "auto": train if present, else test with a warning
-    size: int | None = None  # samples to synthesise (stacked-mnist); None = the dataset's default
+from .request import DataRequest
+from .splits import DataWarning
 
 
 @dataclass(frozen=True)
@@ -46,6 +36,40 @@ DATASETS: dict[str, DatasetEntry] = {
 PREFIXED: dict[str, DatasetEntry] = {}  # e.g. "folder" for folder:PATH
 
 
+def _lazy(module: str, function: str) -> Callable[[str, DataRequest], DataSource]:
+    """An opener that imports its dataset module only when used (keeps start-up light)."""
+
+    def open_lazily(name: str, request: DataRequest) -> DataSource:
+        from importlib import import_module
+
+        return getattr(import_module(f"{__package__}.{module}"), function)(name, request)
+
+    return open_lazily
+
+
+DATASETS.update({
+    "mnist": DatasetEntry("mnist", DataKind.images, "MNIST digits, 1×28×28 (official IDX files)",
+                          _lazy("mnist", "open_mnist")),
+    "stacked-mnist": DatasetEntry("stacked-mnist", DataKind.images,
+                                  "Stacked MNIST: 3 digits as RGB, 1,000 modes (VEEGAN/PacGAN)",
+                                  _lazy("stacked_mnist", "open_stacked_mnist")),
+    "cifar10": DatasetEntry("cifar10", DataKind.images,
+                            "CIFAR-10, 3×32×32, 10 classes (official batches or class folders)",
+                            _lazy("cifar10", "open_cifar10")),
+    "mnist-thickness": DatasetEntry("mnist-thickness", DataKind.unpaired_images,
+                                    "MNIST thin ↔ thick strokes (3×3 dilation), unpaired: disjoint halves, 1×28×28",
+                                    _lazy("mnist_pairs", "open_mnist_thickness")),
+})
+PREFIXED.update({
+    "folder": DatasetEntry("folder", DataKind.images,
+                           "folder:PATH — any image folder (class subfolders → labels), default 64×64",
+                           _lazy("folder", "open_folder")),
+    "unpaired": DatasetEntry("unpaired", DataKind.unpaired_images,
+                             "unpaired:DIR_A,DIR_B — two image folders as domains A and B, default 64×64",
+                             _lazy("unpaired", "open_unpaired")),
+})
+
+
 def register_dataset(entry: DatasetEntry, *, prefixed: bool = False) -> None:
     (PREFIXED if prefixed else DATASETS)[entry.name] = entry
 
@@ -57,7 +81,6 @@ def dataset_kind(name: str) -> DataKind:
 def _entry(name: str) -> DatasetEntry:
     if name in DATASETS:
         return DATASETS[name]
-    _load_image_datasets()
     prefix = name.split(":", 1)[0] if ":" in name else None
     if prefix is not None and prefix in PREFIXED:
         return PREFIXED[prefix]
@@ -70,9 +93,17 @@ def _entry(name: str) -> DatasetEntry:
 
 
 def open_dataset(name: str, request: DataRequest) -> DataSource:
-    return _entry(name).open(name, request)
-
-
-def _load_image_datasets() -> None:
-    """Image datasets register themselves on import; imported lazily to keep start-up light."""
-    from . import images  # noqa: F401
+    """The opened source; every DataWarning raised on the way is shown as usual *and* kept, as text,
+    in ``source.data_warnings`` (a run writes those into summary.json and report.md)."""
+    entry = _entry(name)
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DataWarning)  # record every one, even one shown before
+            source = entry.open(name, request)
+    finally:  # then show (or filter, or raise) each under the caller's own filters, as if never caught
+        for w in caught:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+    texts = [str(w.message) for w in caught if issubclass(w.category, DataWarning)]
+    source.data_warnings = list(dict.fromkeys([*getattr(source, "data_warnings", []), *texts]))
+    return source

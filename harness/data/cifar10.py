@@ -32,7 +32,7 @@ from .splits import choose_split
 from .tensor_source import ImageTensorSource
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .catalog import DataRequest
+    from .request import DataRequest
 
 URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 ARCHIVE = "cifar-10-python.tar.gz"

@@ -11,8 +11,8 @@ import math
 import torch
 from torch import Tensor
 
-from ..plugin import Batch
-from ..spec import DataInfo, DataKind
+from ..contract.plugin import Batch
+from ..contract.spec import DataInfo, DataKind
 from .base import DataSource
 
 

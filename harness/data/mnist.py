@@ -19,7 +19,7 @@ from .splits import choose_split
 from .tensor_source import ImageTensorSource
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .catalog import DataRequest
+    from .request import DataRequest
 
 NATIVE_RESOLUTION = 28
 CLASSES = [str(digit) for digit in range(10)]

@@ -20,7 +20,7 @@ from .mnist import load_digits
 from .tensor_source import ImageTensorSource
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .catalog import DataRequest
+    from .request import DataRequest
 
 DEFAULT_SIZE = 50_000
 NUM_MODES = 1000

@@ -14,8 +14,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ..plugin import Batch
-from ..spec import DataInfo, DataKind
+from ..contract.plugin import Batch
+from ..contract.spec import DataInfo, DataKind
 from .base import DataError, DataSource, sample_without_replacement
 
 

@@ -17,13 +17,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..plugin import Batch
-from ..spec import DataInfo, DataKind
+from ..contract.plugin import Batch
+from ..contract.spec import DataInfo, DataKind
 from .base import DataError, DataSource
 from .tensor_source import ImageTensorSource
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .catalog import DataRequest
+    from .request import DataRequest
 
 #: domain B's order is seeded with the run's seed plus this, so A and B are shuffled independently
 B_SEED_OFFSET = 1_000_003

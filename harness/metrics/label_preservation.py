@@ -156,23 +156,3 @@ def label_preservation(translate: Translator, source, classifier, *, n: int = 10
         "fid": "Fréchet distance of the classifier's 128-d penultimate features (float64); not Inception FID",
     }
     return LabelPreservation(scores, protocol)
-
-
-def evaluate_translator(plugin, nets, source, data_dir: Path, cache_dir: Path | None = None, *, n: int = 1000,
-                        seed: int = 0, batch_size: int = 250) -> LabelPreservation:
-    """``label_preservation`` of a trained CycleGAN-style plugin (one with ``translate(nets, images, direction)``),
-    with the harness's cached MNIST classifier (trained on the first call for these data files, ~1-2 min)."""
-    from ..evaluation import eval_mode
-    from .cache import default_cache_dir
-    from .classifier import train_mnist_classifier
-
-    classifier, report = train_mnist_classifier(Path(data_dir), Path(cache_dir) if cache_dir else default_cache_dir())
-    device = next(nets[plugin.generators[0]].parameters()).device
-    classifier = classifier.to(device)
-
-    def translate(images: Tensor, direction: Direction) -> Tensor:
-        return plugin.translate(nets, images.to(device), direction)
-
-    with eval_mode(nets):
-        return label_preservation(translate, source, classifier, n=n, seed=seed, batch_size=batch_size,
-                                  classifier_report=report)

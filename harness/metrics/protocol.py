@@ -28,7 +28,7 @@ class Protocol(BaseModel):
     resize: str | None = Field(None, description="how images were brought to the extractor's input size")
     n_real: int | None = Field(None, ge=0, description="reference samples used")
     n_fake: int | None = Field(None, ge=0, description="generated samples used")
-    reference_split: str | None = Field(None, description="which real data, e.g. 'mnist/test[:8500]'")
+    reference_split: str | None = Field(None, description="which real data, e.g. 'test (held-out 2000)'")
     dtype: str = Field("float64", description="precision of statistics, kernels, distances, sqrtm")
     seed: int | None = Field(None, description="seed of any subsampling/shuffling inside the metric")
     k: int | None = Field(None, ge=1, description="nearest neighbours (precision/recall/density/coverage)")

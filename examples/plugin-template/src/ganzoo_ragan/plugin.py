@@ -21,8 +21,8 @@ from typing import Literal
 from pydantic import Field
 from torch import Tensor
 
-from ganzoo.harness.plugin import Batch, GANPlugin, Networks, OptimizerSpec, Phase, PhaseResult, StepContext
-from ganzoo.harness.spec import DataKind, Family, ModelConfig, ModelSpec
+from ganzoo.harness.plugin import (Batch, DataKind, Family, GANPlugin, ModelConfig, ModelSpec, Networks,
+                                   OptimizerSpec, Phase, PhaseResult, StepContext)
 from ganzoo.zoo.blocks import ImageDiscriminator, ImageGenerator
 from ganzoo.zoo.mlp import PointsDiscriminator, PointsGenerator
 

@@ -1,0 +1,1 @@
+"""``ganzoo bench``: suites from registry.toml, their entries, leaderboards and plots."""

@@ -1,0 +1,264 @@
+"""`ganzoo bench`: run a suite declared in registry.toml and keep every result with its protocol.
+
+A suite is a list of presets × seeds (``kind = "presets"``), every installed model for a few
+steps (``"smoke"``), or presets × precisions × process counts timed without metrics
+(``"throughput"``). Each entry has a time budget: training stops there and what it reached is
+scored and marked. A suite may require a GPU or the Inception weights; on a machine without them
+its entries are recorded as skipped, with the reason. Each finished entry is appended to
+``results.json`` at once, so an interrupted suite continues with ``--resume`` where it stopped.
+The leaderboard (``harness.bench.leaderboard``) is generated from that file alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ..contract import registry
+from .requirements import Requirement, unmet_reasons, placement_problem
+from ..contract.config import Precision
+from ..report.environment import environment
+from ..contract.presets import PresetError, all_presets, format_errors, registry_path
+from ..train.resolve import resolve_run
+from ..report.rundir import RunDir, write_json_atomic
+
+
+class Reference(BaseModel):
+    """A published number the suite compares against."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    row: str = Field(description="Label as the paper names it, e.g. 'PacGAN4'")
+    source: str = Field(description="Paper and table, e.g. 'PacGAN (Lin et al. 2018) Table 1'")
+    dataset: str
+    model: str | None = Field(None, description="Our model this row should be compared with, if any")
+    presets: list[str] = Field(default_factory=list, description=(
+        "Our presets this row should be compared with (default: every preset of `model`)"))
+    values: dict[str, float]
+
+    def matches(self, entry: str, model: str, dataset: str) -> bool:
+        """Whether this published row sits next to our row ``entry`` (a preset, or a model in smoke suites)."""
+        if self.presets:
+            return entry in self.presets
+        return self.model is not None and self.model == model and self.dataset == dataset
+
+
+class Suite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    description: str
+    kind: Literal["presets", "smoke", "throughput"] = Field("presets", description=(
+        "presets: train each preset × seed and score it; smoke: every installed model for a few steps; "
+        "throughput: each preset × precision × process count, timed without metrics"))
+    presets: list[str] = Field(default_factory=list)
+    seeds: list[int] = Field(default_factory=lambda: [0])
+    generator: Literal["raw", "ema"] = Field("raw", description=(
+        "Which generator the leaderboard scores: the trained one (raw) or, for presets with an EMA, its "
+        "weight average (ema). Runs store both; the table says which it shows"))
+    steps: int | None = Field(None, ge=1, description="Override every entry's steps (smoke and throughput runs)")
+    batch_size: int | None = Field(None, ge=1, description="Override every entry's batch size")
+    budget_s: float = Field(600, gt=0, description=(
+        "Time budget per entry: training stops there, what it reached is evaluated, the entry is marked time-limit"))
+    requires: list[Requirement] = Field(default_factory=list, description=(
+        "What the machine must have (cuda, inception-weights); entries are skipped with the reason otherwise"))
+    precisions: list[Precision] = Field(default_factory=lambda: ["fp32"], description="throughput suites only")
+    processes: list[int] = Field(default_factory=lambda: [1], description="throughput suites only")
+    measure_s: float | None = Field(None, gt=0, description=(
+        "throughput suites: train each entry for this many seconds (a fixed window, so a slow model and a fast "
+        "one are timed over the same wall time) instead of a fixed number of steps"))
+    metrics: list[str] = Field(default_factory=list, description="Metrics shown in the leaderboard")
+    references: list[Reference] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _throughput_fields(self) -> Suite:
+        if self.kind != "throughput" and (self.precisions != ["fp32"] or self.processes != [1] or self.measure_s):
+            raise ValueError("precisions, processes and measure_s apply to kind = \"throughput\" suites only; other "
+                             "suites take the preset's precision and run in one process")
+        if self.measure_s is not None and self.measure_s >= self.budget_s:
+            raise ValueError(f"measure_s ({self.measure_s:g}) must be below budget_s ({self.budget_s:g})")
+        if any(n < 1 for n in self.processes):
+            raise ValueError("processes must be ≥ 1")
+        if self.kind == "smoke" and self.presets:
+            raise ValueError("a smoke suite runs every installed model; drop presets or use kind = \"presets\"")
+        return self
+
+
+class BenchError(ValueError):
+    pass
+
+
+def load_suites(path: Path | None = None) -> dict[str, Suite]:
+    import tomllib
+
+    path = path or registry_path()
+    document = tomllib.loads(path.read_text())
+    suites = {}
+    for name, table in document.get("suites", {}).items():
+        try:
+            suites[name] = Suite.model_validate(table)
+        except ValidationError as error:
+            raise PresetError(format_errors(error, path, f'suites."{name}"')) from None
+    presets = all_presets(path)
+    for name, suite in suites.items():
+        missing = [p for p in suite.presets + [p for ref in suite.references for p in ref.presets] if p not in presets]
+        if missing:
+            raise PresetError(f"{path}: [suites.\"{name}\"] names unknown presets {missing}")
+    return suites
+
+
+def entries(suite: Suite, models: list[str] | None) -> list[dict[str, Any]]:
+    """What to run: one dict per (preset or model, seed), or per (preset, precision, processes)."""
+    if suite.kind == "smoke":
+        working, _ = registry.discover()
+        names = [p.spec.name for p in working]
+        chosen = [{"model": name, "preset": None, "seed": seed} for name in names for seed in suite.seeds]
+        presets = {}
+    elif suite.kind == "throughput":
+        presets = all_presets()
+        chosen = [{"model": presets[p].model, "preset": p, "seed": suite.seeds[0], "precision": precision,
+                   "processes": processes}
+                  for p in suite.presets for precision in suite.precisions for processes in suite.processes]
+    else:
+        presets = all_presets()
+        chosen = [{"model": presets[p].model, "preset": p, "seed": seed} for p in suite.presets for seed in suite.seeds]
+    if models:
+        chosen = [entry for entry in chosen if entry["model"] in models]
+    settings = {"steps": suite.steps, "batch_size": suite.batch_size}
+    for entry in chosen:
+        preset = presets[entry["preset"]].model_dump(include={"model", "dataset", "train", "params"}) \
+            if entry["preset"] else None
+        entry["fingerprint"] = hashlib.sha256(json.dumps([preset, settings], sort_keys=True, default=str)
+                                              .encode()).hexdigest()[:16]
+        entry["key"] = (f"{entry['preset']}@{entry['precision']}x{entry['processes']}" if suite.kind == "throughput"
+                        else f"{entry['preset'] or entry['model']}@seed{entry['seed']}")
+    return chosen
+
+
+def run_entry(entry: dict[str, Any], suite: Suite, out: Path, data_dir: Path | None) -> dict[str, Any]:
+    """One finished record: ``ok``, ``time-limit`` (stopped at the budget, then scored), ``non-finite``,
+    ``skipped`` (the machine lacks what the suite needs; the reason says what) or ``failed``."""
+    started = time.perf_counter()
+    record: dict[str, Any] = {key: entry[key] for key in ("key", "model", "preset", "seed", "precision", "processes",
+                                                          "fingerprint") if key in entry}
+    skip = unmet_reasons(suite.requires)
+    if skip is None and suite.kind == "throughput":
+        skip = placement_problem(entry["precision"], entry["processes"])
+    if skip is not None:
+        record.update(status="skipped", reason=skip, seconds=0.0, over_budget=False)
+        return record
+    run_dir = fresh_dir(out / "runs" / entry["key"].replace("/", "_").replace("@", "-"))
+    try:
+        if suite.kind == "throughput":
+            from .throughput import run_throughput_entry
+
+            record.update(run_throughput_entry(entry, run_dir, steps=suite.steps, batch_size=suite.batch_size,
+                                               data_dir=data_dir, time_limit_s=suite.measure_s or suite.budget_s,
+                                               window=suite.measure_s is not None))
+            record["run_dir"] = str(run_dir)
+        else:
+            record.update(_train_entry(entry, suite, run_dir, data_dir))
+    except Exception as error:  # noqa: BLE001 - one failing model must not stop the suite
+        record.update(status="failed", error=f"{type(error).__name__}: {error}",
+                      traceback=traceback.format_exc(limit=5))
+    record["seconds"] = time.perf_counter() - started
+    record["over_budget"] = record.get("status") == "time-limit"
+    return record
+
+
+def _train_entry(entry: dict[str, Any], suite: Suite, run_dir: Path, data_dir: Path | None) -> dict[str, Any]:
+    """Train one preset × seed in this process under the suite's time budget; its summary as a record."""
+    from ..train.trainer import Trainer  # heavy imports only when something runs
+
+    overrides: dict[str, Any] = {"seed": entry["seed"]}
+    if suite.steps:
+        overrides["steps"] = suite.steps
+    if suite.batch_size:
+        overrides["batch_size"] = suite.batch_size
+    if suite.kind == "smoke":
+        overrides.update(eval_samples=256, log_every=1)
+    run, plugin = resolve_run(entry["model"], preset=entry["preset"], train_overrides=overrides)
+    directory = RunDir(run_dir)
+    summary = Trainer(run, plugin, directory, data_dir=data_dir, progress=False, time_limit_s=suite.budget_s).fit()
+    finite = not any(key.endswith(("nonfinite_loss", "nonfinite_grad")) for key in summary["counters"])
+    status = "non-finite" if not finite else ("time-limit" if summary["status"] == "time-limit" else "ok")
+    by_generator = summary.get("metrics_by_generator") or {}
+    generator = suite.generator if suite.generator in by_generator else summary.get("scored_generator", "raw")
+    return {"status": status, "dataset": run.dataset, "generator": generator,
+            "metrics": by_generator.get(generator, summary["metrics"]), "metrics_by_generator": by_generator,
+            "throughput": summary["throughput"], "counters": summary["counters"], "run_dir": str(directory.path),
+            "steps": summary["steps"], "steps_planned": run.train.steps, "stopped": summary.get("stopped"),
+            "protocol": summary.get("protocol", {})}
+
+
+def fresh_dir(path: Path) -> Path:
+    """``path``, or ``path-2``, ``path-3``… when an earlier (failed) attempt left it behind."""
+    candidate, attempt = path, 1
+    while candidate.exists():
+        attempt += 1
+        candidate = path.with_name(f"{path.name}-{attempt}")
+    return candidate
+
+
+class Results:
+    """``results.json``: suite metadata and one record per finished entry, rewritten atomically."""
+
+    def __init__(self, path: Path, suite_name: str, suite: Suite, resume: bool) -> None:
+        self.path = path
+        if path.exists() and not resume:
+            raise BenchError(f"{path} exists; continue it with --resume or choose another --out")
+        if path.exists():
+            self.data = json.loads(path.read_text())
+            if self.data.get("suite") != suite_name:
+                raise BenchError(f"{path} holds suite {self.data.get('suite')!r}, not {suite_name!r}; "
+                                 "choose another --out")
+            self.data.update(self._metadata(suite))  # the suite's text and references as registry.toml has them now
+        else:
+            import torch
+
+            self.data = {"suite": suite_name, **self._metadata(suite),
+                         "environment": environment(torch.device("cuda" if torch.cuda.is_available() else "cpu")),
+                         "records": []}
+
+    @staticmethod
+    def _metadata(suite: Suite) -> dict[str, Any]:
+        return {"kind": suite.kind, "description": suite.description, "metrics": suite.metrics,
+                "budget_s": suite.budget_s, "references": [r.model_dump() for r in suite.references]}
+
+    def done(self, current: dict[str, str]) -> set[str]:
+        """Entries --resume does not run again: failed and skipped ones are retried, and so are those whose
+        preset changed in registry.toml since they ran (``current``: key → fingerprint of the preset now)."""
+        return {r["key"] for r in self.data["records"] if r["status"] not in ("failed", "skipped")
+                and r.get("fingerprint", current.get(r["key"])) == current.get(r["key"])}
+
+    def add(self, record: dict[str, Any]) -> None:
+        self.data["records"] = [r for r in self.data["records"] if r["key"] != record["key"]] + [record]
+        write_json_atomic(self.path, self.data)
+
+
+def run_suite(name: str, *, out: Path, models: list[str] | None = None, resume: bool = False,
+              data_dir: Path | None = None, on_record=None) -> dict[str, Any]:
+    suites = load_suites()
+    if name not in suites:
+        raise BenchError(f"unknown suite {name!r}; registry.toml defines {', '.join(sorted(suites))}")
+    suite = suites[name]
+    out.mkdir(parents=True, exist_ok=True)
+    results = Results(out / "results.json", name, suite, resume)
+    planned = entries(suite, models)
+    finished = results.done({entry["key"]: entry["fingerprint"] for entry in planned})
+    for entry in planned:
+        if entry["key"] in finished:
+            continue
+        record = run_entry(entry, suite, out, data_dir)
+        results.add(record)
+        if on_record is not None:
+            on_record(record)
+    return results.data
+
+
+__all__ = ["BenchError", "Reference", "Suite", "load_suites", "run_suite"]

@@ -1,0 +1,174 @@
+"""The state the conformance checks share, built lazily as the checks ask for it: the loaded plugin
+(and its monitored subclass), the check's run configuration, the built networks, the fp32 run and
+sampling as the harness does it.
+
+Each family of checks (discovery, build, training, resume, data-parallel) takes a
+:class:`CheckSession`; a later check reuses what an earlier one built (one fp32 run serves the
+contract, fp32 and resume checks) and skips, naming the culprit, when what it needs failed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from .monitor import ContractMonitor
+from .outcomes import Skip, error_text
+
+#: the check's harness settings; a ``NAME/check`` preset's ``train`` table and ``--set train.X`` override them
+CHECK_TRAIN: dict[str, Any] = {
+    "steps": 4, "batch_size": 16, "eval_samples": 64, "log_every": 2, "eval_every": 0, "sample_every": 0,
+    "checkpoint_every": 0, "nan_policy": "stop", "nan_patience": 1,
+}
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """The trainer's progress lines would drown the report: keep them."""
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        yield
+
+
+def no_evaluation(trainer: Any) -> None:
+    """Check runs skip the final metrics and plots (image metrics would train a classifier first);
+    the samples and seed checks exercise sample() directly."""
+    if hasattr(trainer, "_evaluate"):
+        trainer._evaluate = lambda: {}
+    if hasattr(trainer, "_plot"):
+        trainer._plot = lambda tag: None
+
+
+class CheckSession:
+    """What the checks of one plugin share; see the module docstring."""
+
+    def __init__(self, name: str, dataset: str | None, assignments: Sequence[str], data_dir: Path | None,
+                 workdir: Path, processes: int) -> None:
+        self.name, self.dataset, self.assignments = name, dataset, list(assignments)
+        self.data_dir, self.workdir, self.processes = data_dir, workdir, processes
+        self.monitor = ContractMonitor()
+        self.plugin: Any = None  # LoadedPlugin
+        self.guarded: Any = None  # LoadedPlugin whose class runs under the monitor
+        self.run: Any = None  # RunConfig
+        self.run_error: str | None = None
+        self.config_source = ""
+        self._built: Any = None
+        self._fp32: tuple[Any, BaseException | None] | None = None
+        self._dirs = 0
+
+    # -- lazily shared state ------------------------------------------------------------------------
+    def fresh_dir(self, label: str) -> Path:
+        self._dirs += 1
+        return self.workdir / f"{self._dirs:02d}-{label}"
+
+    def need_plugin(self) -> None:
+        if self.plugin is None:
+            raise Skip("the plugin did not load (see discovery)")
+
+    def need_run(self) -> None:
+        self.need_plugin()
+        if self.run is None:
+            raise Skip(f"no usable check configuration (see spec): {self.run_error}")
+
+    def resolve(self) -> None:
+        from ..contract.presets import PresetError, presets_for
+        from ..train.resolve import ConfigError, resolve_run
+        from ..data.base import DataError
+
+        check_preset = f"{self.name}/check"
+        try:
+            available = presets_for(self.name)
+            if check_preset in available:
+                preset_train = available[check_preset].train
+                overrides = {k: v for k, v in CHECK_TRAIN.items() if k not in preset_train}
+                self.run, _ = resolve_run(self.name, dataset=self.dataset, preset=check_preset,
+                                          train_overrides=overrides, assignments=self.assignments)
+            else:
+                self.run, _ = resolve_run(self.name, dataset=self.dataset, train_overrides=dict(CHECK_TRAIN),
+                                          assignments=self.assignments)
+        except (ConfigError, PresetError, DataError, ValueError) as error:
+            self.run_error = str(error).replace("\n", "; ")
+            return
+        self.config_source = f"preset {self.run.preset}" if self.run.preset else "the config's defaults"
+        if self.assignments:
+            self.config_source += f" + {len(self.assignments)} --set"
+
+    def built(self) -> tuple[Any, Any, Any]:
+        """(plugin instance, networks, data source), built once as the trainer builds them."""
+        if self._built is None:
+            from accelerate.utils import set_seed
+
+            from ..data.request import DataRequest
+            from ..data.catalog import open_dataset
+            from ..contract.plugin import Networks
+
+            self.need_run()
+            train = self.run.train
+            source = open_dataset(self.run.dataset, DataRequest(seed=train.seed, data_dir=self.data_dir,
+                                                                resolution=train.resolution, holdout=train.holdout))
+            info = source.info.model_copy(update={"pack": train.tricks.pack})
+            config = self.plugin.cls.Config.model_validate(self.run.params)
+            instance = self.guarded.cls(config, info, train.tricks)
+            set_seed(train.seed)
+            built = instance.build()
+            self._built = (instance, built, source)
+            if isinstance(built, dict):
+                self._built = (instance, Networks(built), source)
+        return self._built
+
+    def trainer(self, precision: str, steps: int, path: Path, resume: bool = False) -> Any:
+        from ..report.rundir import RunDir
+        from ..train.trainer import Trainer
+
+        train = self.run.train.model_copy(update={"precision": precision, "steps": steps})
+        run = self.run.model_copy(update={"train": train})
+        with _quiet():
+            trainer = Trainer(run, self.guarded, RunDir(path, resume=resume), data_dir=self.data_dir, cpu=True,
+                              progress=False, resume=resume)
+        no_evaluation(trainer)
+        return trainer
+
+    def fit(self, trainer: Any) -> dict[str, Any]:
+        with _quiet():
+            return trainer.fit()
+
+    def fp32_run(self) -> tuple[Any, BaseException | None]:
+        if self._fp32 is None:
+            self.need_run()
+            trainer, error = None, None
+            try:
+                trainer = self.trainer("fp32", self.run.train.steps, self.fresh_dir("fp32"))
+                self.fit(trainer)
+            except Exception as caught:  # noqa: BLE001 - reported by the checks that use this run
+                error = caught
+            self._fp32 = (trainer, error)
+        return self._fp32
+
+    def need_contract(self) -> None:
+        if self.monitor.violations:
+            raise Skip("the plugin breaks the contract (see contract)")
+
+    def sample(self, instance: Any, nets: Any, n: int, seed: int) -> Any:
+        """sample() as the harness calls it (evaluation.generate), but returning the raw output."""
+        import torch
+
+        from ..contract.context import NoiseSource
+        from ..evaluation.scoring import balanced_labels, eval_mode
+
+        device = torch.device("cpu")
+        noise = NoiseSource(device, seed)
+        labels = balanced_labels(n, instance.data.num_classes, device) if instance.spec.conditional else None
+        with torch.no_grad(), eval_mode(nets):
+            return instance.sample(nets, noise, n, labels)
+
+    def built_for_sampling(self) -> tuple[Any, Any]:
+        try:
+            instance, nets, _ = self.built()
+        except Exception as error:  # noqa: BLE001
+            raise Skip(f"the networks did not build (see build): {error_text(error)}") from None
+        if not isinstance(nets, dict):
+            raise Skip("build() did not return networks (see build)")
+        return instance, nets

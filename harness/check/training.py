@@ -1,0 +1,58 @@
+"""The training checks: ``fp32`` and ``bf16``. A few real training steps through the harness's
+trainer (its phases, loss scaling and guards), after which every parameter and every logged loss
+must be finite. The fp32 run is the session's shared one, which the contract and resume checks reuse.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .monitor import ContractViolation
+from .outcomes import Fail, error_text
+from .session import CheckSession
+
+
+def train_in(session: CheckSession, precision: str) -> str:
+    """Train the check's steps in ``precision``; the detail names the steps and the last losses."""
+    import torch
+
+    from ..train.guard import NonFiniteStop
+
+    session.need_run()
+    session.need_contract()
+    if precision == "fp32":
+        trainer, error = session.fp32_run()
+    else:
+        trainer, error = None, None
+        try:
+            trainer = session.trainer(precision, session.run.train.steps, session.fresh_dir(precision))
+            session.fit(trainer)
+        except Exception as caught:  # noqa: BLE001
+            error = caught
+    if isinstance(error, ContractViolation):
+        raise Fail(str(error))
+    if isinstance(error, NonFiniteStop):
+        raise Fail(f"not finite in {precision}: {error}")
+    if error is not None:
+        raise Fail(f"training in {precision} failed: {error_text(error)}")
+    for name, net in trainer.nets.items():
+        for key, p in net.named_parameters():
+            if not torch.isfinite(p).all():
+                raise Fail(f"{name}.{key} is not finite after {trainer.step} steps in {precision}")
+    losses = {}
+    for record in trainer.history:
+        losses.update({k.removesuffix("/loss"): v for k, v in record.get("losses", {}).items()
+                       if k.endswith("/loss")})
+    bad = [k for k, v in losses.items() if not math.isfinite(v)]
+    if bad:
+        raise Fail(f"losses {bad} are not finite in {precision}")
+    shown = ", ".join(f"{k} {v:.4g}" for k, v in losses.items())
+    return f"{trainer.step} steps × batch {session.run.train.batch_size}; last losses: {shown or 'none logged'}"
+
+
+def check_fp32(session: CheckSession) -> str:
+    return train_in(session, "fp32")
+
+
+def check_bf16(session: CheckSession) -> str:
+    return train_in(session, "bf16")

@@ -1,0 +1,85 @@
+"""`ganzoo bench`: run a suite, show a live table, write results.json, the leaderboard and plots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from ..bench.suites import BenchError, load_suites, run_suite
+from ..bench.plots import plots
+from ..bench.tables import markdown, write_section
+
+console = Console(stderr=True)
+
+
+STATUS_STYLE = {"ok": "{}", "skipped": "[yellow]{}[/]", "time-limit": "[yellow]{}[/]"}
+
+
+def _value(value) -> str:
+    try:
+        return f"{float(value):.4g}"
+    except (TypeError, ValueError):
+        return "–"
+
+
+def _table(records: list[dict], metrics: list[str]) -> Table:
+    table = Table(title="ganzoo bench")
+    for column in ("entry", "status", *metrics, "images/s", "s"):
+        table.add_column(column)
+    for r in records:
+        values = [_value(r.get("metrics", {}).get(m)) for m in metrics]
+        speed = f"{r['throughput']['images_per_s']:.0f}" if "throughput" in r else "–"
+        status = STATUS_STYLE.get(r["status"], "[red]{}[/]").format(r["status"])
+        table.add_row(r["key"], status, *values, speed, f"{r['seconds']:.0f}")
+    return table
+
+
+def bench(
+    suite: Annotated[str, typer.Option(help="Suite name from registry.toml (smoke, mixtures, …)")] = "smoke",
+    out: Annotated[Optional[Path], typer.Option(help="Output folder (default bench/results/SUITE)")] = None,
+    models: Annotated[Optional[str], typer.Option(help="Comma-separated model names to keep")] = None,
+    resume: Annotated[bool, typer.Option(help="Continue a half-finished suite in --out")] = False,
+    markdown_path: Annotated[Optional[Path], typer.Option("--markdown", help="Also write the leaderboard into this "
+                                                          "file (e.g. docs/benchmarks.md), replacing only this "
+                                                          "suite's section")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Where datasets live")] = None,
+) -> None:
+    """Run a benchmark suite and write its leaderboard (terminal, JSON, Markdown, PNG plots)."""
+    suites = load_suites()
+    if suite not in suites:
+        raise BenchError(f"unknown suite {suite!r}; registry.toml defines {', '.join(sorted(suites))}")
+    folder = out or Path("bench/results") / suite
+    finished: list[dict] = []
+    with Live(_table(finished, suites[suite].metrics), console=console, refresh_per_second=2,
+              transient=not console.is_terminal) as live:
+        def show(record: dict) -> None:
+            finished.append(record)
+            live.update(_table(finished, suites[suite].metrics))
+
+        data = run_suite(suite, out=folder, models=models.split(",") if models else None, resume=resume,
+                         data_dir=data_dir, on_record=show)
+    text = markdown(data)
+    (folder / "leaderboard.md").write_text(text)
+    images = plots(data, folder)
+    if markdown_path:  # the plots go beside the document, so the committed leaderboard shows them
+        figures = plots(data, markdown_path.parent / "images" / "bench")
+        links = [f"![{p.stem}](images/bench/{p.name})" for p in figures]
+        write_section(markdown_path, suite, text + ("\nPlots:\n\n" + "\n".join(links) + "\n" if links else ""))
+    Console().print(_table(data["records"], suites[suite].metrics))
+    console.print(f"results: {folder / 'results.json'}; leaderboard: {folder / 'leaderboard.md'}; "
+                  f"plots: {', '.join(p.name for p in images)}")
+    for r in data["records"]:
+        if r["status"] == "skipped":
+            console.print(f"[yellow]skipped[/] {r['key']}: {r['reason']}", highlight=False)
+        elif r["status"] == "time-limit":
+            console.print(f"[yellow]over budget[/] {r['key']}: {r.get('stopped')}; its metrics are those it reached",
+                          highlight=False)
+    failed = [r["key"] for r in data["records"] if r["status"] not in ("ok", "skipped", "time-limit")]
+    if failed:
+        console.print(f"[red]failed entries:[/] {', '.join(failed)}")
+        raise typer.Exit(1)

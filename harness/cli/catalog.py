@@ -1,0 +1,105 @@
+"""`ganzoo list`, `ganzoo show MODEL` and `ganzoo presets`: what is installed, what one model takes,
+and whether every preset in registry.toml still fits its plugin's schema. Read-only commands.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from ..contract import registry
+from ..contract.presets import PresetError, all_presets, presets_for
+from ..contract.registry import BrokenPlugin, RegistryError
+from .common import err, fail, out
+
+
+def list_models(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False) -> None:
+    """List every installed model plugin (built-in and third-party) and any broken ones."""
+    working, problems = registry.discover()
+    if as_json:
+        rows = [{**p.spec.model_dump(mode="json"), "distribution": p.source.distribution, "status": "ok"}
+                for p in working]
+        rows += [{"name": p.source.name, "distribution": p.source.distribution, "status": "broken",
+                  "reason": p.reason} if isinstance(p, BrokenPlugin) else {"status": "error", "reason": p}
+                 for p in problems]
+        out.print_json(json.dumps(rows))
+        return
+    table = Table(title="ganzoo models")
+    for column in ("name", "title", "family", "data", "cond.", "paper", "distribution"):
+        table.add_column(column)
+    for p in working:
+        spec = p.spec
+        table.add_row(spec.name, spec.title, spec.family.value, ", ".join(sorted(k.value for k in spec.data_kinds)),
+                      "yes" if spec.conditional else "", f"arXiv {spec.arxiv}" if spec.arxiv else spec.paper,
+                      p.source.distribution)
+    out.print(table)
+    for problem in problems:
+        if isinstance(problem, BrokenPlugin):
+            err.print(f"[yellow]broken plugin[/] {problem.source.name} ({problem.source.describe()}): "
+                      f"{problem.reason}", highlight=False)
+        else:
+            err.print(f"[yellow]plugin conflict[/]: {problem}", highlight=False)
+
+
+def show(model: Annotated[str, typer.Argument(help="Model name, e.g. wgan-gp")]) -> None:
+    """Show a model's spec, its config schema (defaults, ranges, descriptions) and its presets."""
+    try:
+        plugin = registry.get(model)
+    except RegistryError as error:
+        fail(str(error))
+    spec = plugin.spec
+    out.print(f"[bold]{spec.name}[/] — {spec.title}")
+    out.print(f"paper: {spec.paper}" + (f" (arXiv {spec.arxiv})" if spec.arxiv else ""))
+    out.print(f"family: {spec.family.value}; data: {', '.join(sorted(k.value for k in spec.data_kinds))}; "
+              f"conditional: {spec.conditional}; default dataset: {spec.default_dataset}")
+    out.print(f"from: {plugin.source.describe()}")
+    deviations = getattr(spec, "deviations", ())
+    out.print("[bold]Deviations from the paper[/]" if deviations else
+              "Deviations from the paper: none declared by this plugin (ModelSpec.deviations)")
+    for deviation in deviations:
+        out.print(f"  - {deviation}", highlight=False)
+    table = Table(title="config")
+    for column in ("field", "type", "default", "range", "description"):
+        table.add_column(column)
+    schema = plugin.cls.Config.model_json_schema()
+    for name, field in plugin.cls.Config.model_fields.items():
+        prop = schema["properties"].get(name, {})
+        bounds = [f"{label} {prop[key]}" for key, label in (("minimum", "≥"), ("exclusiveMinimum", ">"),
+                                                             ("maximum", "≤"), ("exclusiveMaximum", "<"))
+                  if key in prop]
+        if "enum" in prop:
+            bounds.append(" | ".join(map(str, prop["enum"])))
+        table.add_row(name, prop.get("type", str(field.annotation)), repr(field.default), ", ".join(bounds),
+                      field.description or "")
+    out.print(table)
+    presets = presets_for(model)
+    if presets:
+        table = Table(title="presets (registry.toml)")
+        for column in ("preset", "dataset", "description"):
+            table.add_column(column)
+        for name, preset in presets.items():
+            table.add_row(name, preset.dataset, preset.description)
+        out.print(table)
+
+
+def list_presets() -> None:
+    """List every preset in registry.toml and check each against its plugin's schema."""
+    from ..contract.presets import validate_preset
+
+    table = Table(title="registry.toml presets")
+    for column in ("preset", "model", "dataset", "status"):
+        table.add_column(column)
+    bad = 0
+    for name, preset in all_presets().items():
+        try:
+            validate_preset(name, preset, registry.get(preset.model))
+            status = "ok"
+        except (RegistryError, PresetError) as error:
+            status, bad = f"[red]{error}[/]", bad + 1
+        table.add_row(name, preset.model, preset.dataset, status)
+    out.print(table)
+    if bad:
+        raise typer.Exit(1)

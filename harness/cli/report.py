@@ -1,0 +1,25 @@
+"""`ganzoo report RUN_DIR`: (re)write a run's report.md (and with ``--html`` report.html) from the
+files the run wrote, without training or evaluating anything.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .common import fail, out
+
+
+def report(run_dir: Annotated[Path, typer.Argument(help="A run directory written by `ganzoo run`")],
+           html: Annotated[bool, typer.Option("--html", help="Also write report.html (one file, images "
+                                              "embedded)")] = False) -> None:
+    """(Re)write RUN_DIR/report.md with its plots from the run's own files."""
+    from ..report.markdown import write_html, write_report
+
+    if not (run_dir / "config.json").is_file():
+        fail(f"{run_dir} is not a run directory (no config.json): pass the folder `ganzoo run` wrote")
+    out.print(f"wrote {write_report(run_dir)}")
+    if html:
+        out.print(f"wrote {write_html(run_dir)}")

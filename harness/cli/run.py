@@ -1,0 +1,176 @@
+"""`ganzoo run MODEL`: train a model and write its run directory, in this process or, with
+``--gpus``/``--processes``/``--num-machines``, as a launched data-parallel run whose workers run
+this same command (see :func:`_worker_command`). torch and the trainer load only when training.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from ..report.rundir import RunDir, default_run_dir
+from ..train.resolve import resolve_run
+from .common import USER_ERRORS, err, fail, out
+
+
+def run(
+    model: Annotated[str, typer.Argument(help="Model name (see `ganzoo list`)")],
+    dataset: Annotated[Optional[str], typer.Option(help="ring, grid, mnist, … or folder:PATH")] = None,
+    preset: Annotated[Optional[str], typer.Option(help="Preset from registry.toml (default: MODEL/DATASET)")] = None,
+    steps: Annotated[Optional[int], typer.Option(help="Training iterations")] = None,
+    batch_size: Annotated[Optional[int], typer.Option("--batch-size", help="Batch size per process")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Random seed")] = None,
+    precision: Annotated[Optional[str], typer.Option(help="fp32 | bf16 | fp16")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Run directory (default runs/MODEL-DATASET-TIME)")] = None,
+    assignments: Annotated[Optional[list[str]], typer.Option("--set", help="Override a field: key=value "
+                                                             "(model field, or train.FIELD)")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Where datasets live "
+                                                     "(default $GANZOO_DATA, else the user cache)")] = None,
+    download: Annotated[bool, typer.Option(help="Download missing dataset files (needs network)")] = False,
+    cpu: Annotated[bool, typer.Option("--cpu", help="Train on the CPU even if a GPU is present")] = False,
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="Plain log lines instead of a live bar")] = False,
+    resume: Annotated[Optional[Path], typer.Option("--resume", help="Continue the run in this directory from its "
+                                                   "latest checkpoint (only --steps may change)")] = None,
+    gpus: Annotated[Optional[int], typer.Option("--gpus", help="Train data-parallel on N GPUs of this machine "
+                                                "(one process each)")] = None,
+    processes: Annotated[Optional[int], typer.Option("--processes", help="Data-parallel processes on this machine; "
+                                                     "with --cpu, N CPU processes over gloo")] = None,
+    num_machines: Annotated[int, typer.Option("--num-machines", help="Machines in a multi-node run")] = 1,
+    machine_rank: Annotated[int, typer.Option("--machine-rank", help="This machine's rank (0 … machines−1)")] = 0,
+    main_address: Annotated[Optional[str], typer.Option("--main-address", help="Host of machine rank 0 "
+                                                        "(multi-node)")] = None,
+    main_port: Annotated[Optional[int], typer.Option("--main-port", help="Port on the main host (default: a free "
+                                                     "port on one machine, 29500 across machines)")] = None,
+    time_limit: Annotated[Optional[float], typer.Option("--time-limit", min=1, help="Stop training after this many "
+                                                        "seconds, evaluate and keep a checkpoint to resume from")] = None,
+    html: Annotated[bool, typer.Option("--html", help="Also write report.html beside report.md")] = False,
+) -> None:
+    """Train MODEL and write a run directory (config, metrics, checkpoints, samples, summary).
+
+    Ctrl-C (SIGINT) or SIGTERM finishes the current step, writes a checkpoint and exits with
+    code 130; `ganzoo run MODEL --resume RUN_DIR` continues bit for bit.
+    """
+    from ..train.checkpoint import CheckpointError
+    from ..train.distributed import DistributedError
+    from ..train.guard import NonFiniteStop
+    from ..train.launch import is_worker, launch, plan
+    from ..train.precision import PrecisionError
+    from ..train.resume import resume_run
+    from ..train.trainer import INTERRUPTED_EXIT_CODE, PluginContractError, Trainer  # torch loads only when training
+
+    worker = is_worker()
+    quiet = worker and os.environ.get("RANK", "0") != "0"  # only rank 0 of a launched run speaks
+    overrides = {key: value for key, value in (("steps", steps), ("batch_size", batch_size), ("seed", seed),
+                                               ("precision", precision)) if value is not None}
+    errors = USER_ERRORS + (PluginContractError, CheckpointError, DistributedError, PrecisionError)
+    try:
+        if resume is not None:
+            if out_dir is not None and out_dir.resolve() != resume.resolve():
+                fail(f"--resume {resume} continues that directory; --out {out_dir} names another")
+            config, plugin = resume_run(resume, model, dataset=dataset, preset=preset, train_overrides=overrides,
+                                        assignments=assignments or [])
+            path = resume
+        else:
+            config, plugin = resolve_run(model, dataset=dataset, preset=preset, train_overrides=overrides,
+                                         assignments=assignments or [])
+            path = out_dir or default_run_dir(config.model, config.dataset)
+        if not worker:
+            launch_plan = plan(gpus=gpus, processes=processes, cpu=cpu, num_machines=num_machines,
+                               machine_rank=machine_rank, main_address=main_address, main_port=main_port,
+                               cpu_threads=config.train.cpu_threads, sync_batchnorm=config.train.sync_batchnorm)
+            if launch_plan is not None:
+                if resume is None and machine_rank == 0:
+                    RunDir(path)  # refuse a used directory before starting anything
+                device = "CPU" if cpu else "GPU"
+                err.print(f"training [bold]{config.model}[/] on [bold]{config.dataset}[/] with "
+                          f"{launch_plan.world_size} {device} processes (global batch {launch_plan.world_size} × "
+                          f"{config.train.batch_size} = {launch_plan.world_size * config.train.batch_size}) → {path}",
+                          highlight=False)
+                command = _worker_command(model, path, resume is not None, dataset=dataset, preset=preset,
+                                          overrides=overrides, assignments=assignments or [], data_dir=data_dir,
+                                          download=download, cpu=cpu, no_progress=no_progress,
+                                          time_limit=time_limit, html=html)
+                code = launch(launch_plan, command)
+                summary_path = Path(path) / "summary.json"
+                if code == 0 and machine_rank == 0 and summary_path.is_file():
+                    print_summary(json.loads(summary_path.read_text()), Path(path))
+                raise typer.Exit(code)
+        run_dir = RunDir(path, resume=resume is not None or worker)
+        trainer = Trainer(config, plugin, run_dir, data_dir=data_dir, download=download, cpu=cpu,
+                          progress=not no_progress, resume=resume is not None, time_limit_s=time_limit)
+        if trainer.is_main and not worker:
+            action = f"resuming from step {trainer.step}" if resume is not None else "training"
+            err.print(f"{action} [bold]{config.model}[/] on [bold]{config.dataset}[/]"
+                      f"{f' (preset {config.preset})' if config.preset else ''} → {run_dir.path}", highlight=False)
+        summary = trainer.fit()
+    except errors as error:
+        fail(str(error), quiet=quiet)
+    except NonFiniteStop as error:
+        fail(str(error), code=3, quiet=quiet)
+    if html and trainer.is_main:
+        from ..report.markdown import write_html
+
+        write_html(run_dir.path)
+    if summary["status"] == "interrupted":
+        raise typer.Exit(INTERRUPTED_EXIT_CODE)
+    if not worker:
+        print_summary(summary, run_dir.path)
+
+
+def _worker_command(model: str, path: Path, resume: bool, *, dataset: str | None, preset: str | None,
+                    overrides: dict, assignments: list[str], data_dir: Path | None, download: bool, cpu: bool,
+                    no_progress: bool, time_limit: float | None = None, html: bool = False) -> list[str]:
+    """The `ganzoo run` arguments every launched process receives (the run directory fixed)."""
+    command = ["run", model, "--resume" if resume else "--out", str(path)]
+    for flag, value in (("--dataset", dataset), ("--preset", preset), ("--steps", overrides.get("steps")),
+                        ("--batch-size", overrides.get("batch_size")), ("--seed", overrides.get("seed")),
+                        ("--precision", overrides.get("precision")), ("--data-dir", data_dir),
+                        ("--time-limit", time_limit)):
+        if value is not None:
+            command += [flag, str(value)]
+    for item in assignments:
+        command += ["--set", item]
+    command += [flag for flag, on in (("--download", download), ("--cpu", cpu), ("--no-progress", no_progress),
+                                      ("--html", html)) if on]
+    return command
+
+
+def _cell(value) -> str:
+    return "–" if value is None else (f"{value:.4g}" if isinstance(value, float) else str(value))
+
+
+def print_summary(summary: dict, path: Path) -> None:
+    table = Table(title=f"{summary['model']} on {summary['dataset']}: {summary['steps']} steps")
+    by_generator = {label: metrics for label, metrics in (summary.get("metrics_by_generator") or {}).items()
+                    if metrics}
+    scored = summary.get("scored_generator", "raw")
+    labels = [label for label in ("raw", "ema") if label in by_generator] or [scored]
+    table.add_column("metric")
+    for label in labels:  # the trained generator, and its average when the run kept one
+        title = {"raw": "trained G", "ema": "EMA of G"}[label] + (" (scored)" if len(labels) > 1 and
+                                                                    label == scored else "")
+        table.add_column(title, justify="right")
+    metrics = by_generator or {scored: summary["metrics"]}
+    for key in dict.fromkeys(name for label in labels for name in metrics.get(label, {})):
+        table.add_row(key, *[_cell(metrics.get(label, {}).get(key)) for label in labels])
+    throughput = summary["throughput"]
+    pad = [""] * (len(labels) - 1)
+    table.add_row("images/s", f"{throughput['images_per_s']:.0f}", *pad)
+    if throughput.get("processes", 1) > 1:
+        table.add_row("processes × batch", f"{throughput['processes']} × {throughput['batch_size_per_process']} "
+                                           f"= {throughput['global_batch_size']}", *pad)
+    table.add_row("train seconds", f"{summary['train_seconds']:.1f}", *pad)
+    for key, value in summary["counters"].items():
+        table.add_row(key, str(value), *pad)
+    out.print(table)
+    for warning in summary.get("warnings", []):
+        err.print(f"[yellow]warning[/] (step {warning['step']}): {warning['message']}", highlight=False)
+    if summary.get("status") == "time-limit":
+        err.print(f"[yellow]{summary['stopped']}[/]: the metrics above are those of step {summary['steps']}; "
+                  f"continue with `ganzoo run {summary['model']} --resume {path}`", highlight=False)
+    out.print(f"run directory: {path}")

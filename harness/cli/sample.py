@@ -1,0 +1,89 @@
+"""``ganzoo sample RUN_DIR --n 64 [--class K] [--out FILE]``: a sample grid from a saved run.
+
+The networks come from the run directory's checkpoint (``harness.train.checkpoint.load_networks``: the
+plugin rebuilt from the checkpoint's config and weights, loaded with ``weights_only=True``); the EMA
+generator is used when the run kept one, as for the grids written during training.
+Noise is seeded (``--seed``), so the same command draws the same grid again. Conditional models
+draw one column per class, or only class K with ``--class K``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import torch
+import typer
+
+from ..evaluation.scoring import generate
+from ..report.plots import image_grid
+from ..contract.plugin import GANPlugin, Networks
+from ..contract.spec import DataKind
+
+
+class SampleError(ValueError):
+    """The request cannot be drawn from this run (e.g. --class for an unconditional model)."""
+
+
+def sample_labels(plugin: GANPlugin, n: int, class_index: int | None) -> torch.Tensor | None:
+    """Labels for a grid: class K everywhere, or 0, 1, …, K−1 repeated (one column per class)."""
+    classes = plugin.data.num_classes if plugin.spec.conditional else None
+    if class_index is not None:
+        if not classes:
+            raise SampleError(f"--class needs a class-conditional model; {plugin.spec.name} is unconditional")
+        if not 0 <= class_index < classes:
+            raise SampleError(f"--class must be in 0..{classes - 1} for this run, got {class_index}")
+        return torch.full((n,), class_index, dtype=torch.long)
+    return torch.arange(n) % classes if classes else None
+
+
+def render_samples(plugin: GANPlugin, nets: Networks, out: Path, n: int = 64, class_index: int | None = None,
+                   seed: int = 0) -> Path:
+    """Draw ``n`` samples from ``nets`` and write them to ``out`` as a grid (images) or scatter (points)."""
+    if n < 1:
+        raise SampleError(f"--n must be at least 1, got {n}")
+    labels = sample_labels(plugin, n, class_index)
+    device = next(next(iter(nets.values())).parameters()).device
+    samples = generate(plugin, nets, n, seed, device, labels=labels)
+    if plugin.data.kind == DataKind.points2d:
+        _scatter(samples, out, title=f"{plugin.spec.name}: {n} samples")
+        return out
+    classes = plugin.data.num_classes if plugin.spec.conditional and class_index is None else None
+    image_grid(samples, out, nrow=classes if classes and classes <= 16 else 8)
+    return out
+
+
+def _scatter(points: torch.Tensor, path: Path, title: str) -> None:
+    import matplotlib.pyplot as plt  # harness.plots (imported above) selected the headless backend
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
+    ax.scatter(points[:, 0], points[:, 1], s=4, c="tab:orange", linewidths=0)
+    ax.set_aspect("equal")
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def default_output(run_dir: Path, n: int, class_index: int | None) -> Path:
+    suffix = f"-class{class_index}" if class_index is not None else ""
+    return run_dir / "samples" / f"sample-{n}{suffix}.png"
+
+
+def sample(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory written by `ganzoo run`")],
+    n: Annotated[int, typer.Option("--n", min=1, help="Number of samples")] = 64,
+    class_index: Annotated[Optional[int], typer.Option("--class", help="Only this class (conditional models)")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="PNG to write "
+                                                "(default RUN_DIR/samples/sample-N.png)")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the noise")] = 0,
+    checkpoint: Annotated[str, typer.Option(help="'last', 'best' or a step number")] = "last",
+) -> Path:
+    """Render a grid of samples from a saved run."""
+    from ..train.checkpoint import load_networks
+
+    plugin, nets, ema = load_networks(run_dir, int(checkpoint) if checkpoint.isdigit() else checkpoint)
+    path = render_samples(plugin, ema or nets, out or default_output(run_dir, n, class_index), n, class_index, seed)
+    typer.echo(f"wrote {path}")
+    return path

@@ -1,0 +1,85 @@
+"""The harness side of the plugin contract: noise, labels and penalties on the right device.
+
+Under data parallelism every process draws the *global* batch's noise from one generator
+seeded alike on all ranks and keeps its own slice (rank r of w gets rows r·n … (r+1)·n of the
+n·w drawn). So every rank sees different noise, and a run on w processes with batch n equals a
+single-process run with batch n·w draw for draw. Noise whose size scales with the data
+(instance noise, DiffAugment) comes from ``local``, a per-rank generator, to avoid drawing w
+copies of an image batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import Tensor
+
+from . import penalties
+
+
+class NoiseSource:
+    """Random tensors from one seeded generator on the training device (so runs replay exactly)."""
+
+    def __init__(self, device: torch.device, seed: int, num_classes: int | None = None) -> None:
+        self.device = device
+        self.num_classes = num_classes
+        self.generator = torch.Generator(device=device).manual_seed(seed)
+
+    def latent(self, n: int, dim: int) -> Tensor:
+        return torch.randn(n, dim, device=self.device, generator=self.generator)
+
+    def random_labels(self, n: int) -> Tensor:
+        if not self.num_classes:
+            raise ValueError("random_labels() needs labelled data; this dataset has no classes")
+        return torch.randint(self.num_classes, (n,), device=self.device, generator=self.generator)
+
+
+def local_seed(seed: int, rank: int) -> int:
+    """The seed of a rank's private streams (distinct per rank, and from the shared stream)."""
+    return (seed * 1_000_003 + 7_919 * (rank + 1)) % (2**63)
+
+
+class TrainingContext(NoiseSource):
+    """Implements ``harness.contract.plugin.StepContext``; ``rank``/``world`` shard the global batch's noise."""
+
+    def __init__(self, device: torch.device, seed: int, num_classes: int | None, real_target: float = 1.0,
+                 *, rank: int = 0, world: int = 1) -> None:
+        super().__init__(device, seed, num_classes)
+        self.rank, self.world = rank, world
+        self.local = NoiseSource(device, local_seed(seed, rank), num_classes)
+        self.step = 0
+        self.real_target = real_target
+        self.loss_scale = 1.0  # the current phase's fp16 loss scale, for the penalties
+
+    def _shard(self, draw: Callable[[int], Tensor], n: int) -> Tensor:
+        if self.world == 1:
+            return draw(n)
+        return draw(n * self.world)[self.rank * n : (self.rank + 1) * n]
+
+    def latent(self, n: int, dim: int) -> Tensor:
+        return self._shard(lambda m: torch.randn(m, dim, device=self.device, generator=self.generator), n)
+
+    def random_labels(self, n: int) -> Tensor:
+        if not self.num_classes:
+            raise ValueError("random_labels() needs labelled data; this dataset has no classes")
+        return self._shard(lambda m: torch.randint(self.num_classes, (m,), device=self.device,
+                                                   generator=self.generator), n)
+
+    def gradient_penalty(self, critic, real: Tensor, fake: Tensor, *args: Tensor, target: float = 1.0) -> Tensor:
+        shape = (1,) * (real.dim() - 1)
+        eps = self._shard(lambda m: torch.rand((m, *shape), device=real.device, dtype=real.dtype,
+                                               generator=self.generator), real.shape[0])
+        return penalties.gradient_penalty(critic, real, fake, *args, target=target, scale=self.loss_scale, eps=eps)
+
+    def r1_penalty(self, critic, real: Tensor, *args: Tensor) -> Tensor:
+        return penalties.r1_penalty(critic, real, *args, scale=self.loss_scale)
+
+    # -- resumable state --------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        return {"shared": self.generator.get_state(), "local": self.local.generator.get_state()}
+
+    def load_state_dict(self, state: dict, *, local: bool = True) -> None:
+        self.generator.set_state(state["shared"])
+        if local:
+            self.local.generator.set_state(state["local"])

@@ -1,0 +1,45 @@
+"""Drawing samples from a trained plugin: fixed noise, balanced labels, networks in eval mode."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import torch
+from torch import Tensor
+
+from ..contract.context import NoiseSource
+from ..contract.plugin import GANPlugin, Networks
+
+
+@contextmanager
+def eval_mode(nets: Networks) -> Iterator[None]:
+    modes = {name: net.training for name, net in nets.items()}
+    for net in nets.values():
+        net.eval()
+    try:
+        yield
+    finally:
+        for name, net in nets.items():
+            net.train(modes[name])
+
+
+def balanced_labels(n: int, num_classes: int | None, device: torch.device) -> Tensor | None:
+    """0, 1, …, K−1, 0, 1, … so every class is equally represented."""
+    return None if not num_classes else torch.arange(n, device=device) % num_classes
+
+
+@torch.no_grad()
+def generate(plugin: GANPlugin, nets: Networks, n: int, seed: int, device: torch.device,
+             chunk: int = 1000, labels: Tensor | None = None) -> Tensor:
+    """``n`` samples on CPU from fixed noise: the same seed gives the same latents every time."""
+    noise = NoiseSource(device, seed)
+    if labels is None and plugin.spec.conditional:
+        labels = balanced_labels(n, plugin.data.num_classes, device)
+    parts = []
+    with eval_mode(nets):
+        for start in range(0, n, chunk):
+            size = min(chunk, n - start)
+            part_labels = None if labels is None else labels[start : start + size].to(device)
+            parts.append(plugin.sample(nets, noise, size, part_labels).float().cpu())
+    return torch.cat(parts)

@@ -1,0 +1,66 @@
+"""Scoring a trained plugin with the metrics that fit its data (samples come from ``sampling``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from ..data.base import DataSource
+from ..data.mixtures import MixtureSource
+from ..metrics.mixture import mixture_scores
+from ..contract.plugin import GANPlugin, Networks
+from ..contract.spec import DataKind
+from .sampling import balanced_labels, eval_mode, generate  # noqa: F401 - re-exported
+
+
+def evaluate_with_protocols(plugin: GANPlugin, nets: Networks, source: DataSource, n: int, seed: int,
+                            device: torch.device, data_dir: Path | None = None,
+                            extractor: str | None = None) -> tuple[dict[str, float | int], dict[str, Any]]:
+    """(metric values, the protocol behind each) for the metrics that apply to this data, on ``n`` samples."""
+    if isinstance(source, MixtureSource):
+        samples = generate(plugin, nets, n, seed, device)
+        scores = mixture_scores(samples, source.centers, source.std).as_dict()
+        protocol = {"metric": "mixture", "dataset": source.info.name, "n_fake": n, "seed": seed,
+                    "high_quality_within_std": 3.0, "reverse_kl": "KL(high-quality mode histogram || uniform)"}
+        return scores, {name: protocol for name in scores}
+    if source.info.kind == DataKind.images:
+        from .images import default_plan, evaluate_images
+
+        plan = default_plan(source.info.name, plugin.spec.conditional, extractor)
+        if plan.extractor is None:
+            return {}, {}
+        labels = balanced_labels(n, source.info.num_classes, device) if plugin.spec.conditional else None
+        fake = generate(plugin, nets, n, seed, device, labels=labels)
+        return evaluate_images(fake, None if labels is None else labels.cpu(), source, plan, data_dir=data_dir,
+                               device=device, seed=seed)
+    if source.info.kind == DataKind.unpaired_images:
+        if getattr(source, "label_classifier", None) != "mnist-cnn" or not callable(getattr(plugin, "translate", None)):
+            return {}, {}
+        from ..data.locations import data_root
+        from .translation import evaluate_translator
+
+        result = evaluate_translator(plugin, nets, source, data_root(data_dir).path, n=min(n, 5000), seed=seed)
+        return result.scores, {name: result.protocol for name in result.scores}
+    return {}, {}
+
+
+@torch.no_grad()
+def translation_grid(plugin: GANPlugin, nets: Networks, source: DataSource, n: int, seed: int,
+                     device: torch.device) -> Tensor:
+    """Rows [a | G_ab(a) | G_ba(G_ab(a)) | b | G_ba(b) | G_ab(G_ba(b))] of n reference pairs (CPU; nrow=6)."""
+    pair = source.reference_pair(n, seed)
+    with eval_mode(nets):
+        return plugin.translation_grid(nets, pair.real.to(device), pair.real_b.to(device)).float().cpu()
+
+
+def evaluate(plugin: GANPlugin, nets: Networks, source: DataSource, n: int, seed: int,
+             device: torch.device, data_dir: Path | None = None) -> dict[str, float | int]:
+    """The metrics that apply to this data kind, on ``n`` generated samples."""
+    return evaluate_with_protocols(plugin, nets, source, n, seed, device, data_dir)[0]
+
+
+def parameter_count(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())

@@ -1,0 +1,167 @@
+"""``report.md`` for a run directory: what was trained, how it went, what it reached, how fast.
+
+Built only from the files the run wrote (config.json, metrics.jsonl, summary.json, samples/),
+so ``ganzoo report RUN_DIR`` can regenerate it at any time, for an interrupted run too.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def _series(records: list[dict[str, Any]], section: str) -> dict[str, tuple[list[int], list[float]]]:
+    series: dict[str, tuple[list[int], list[float]]] = {}
+    for record in records:
+        for key, value in (record.get(section) or {}).items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                steps, values = series.setdefault(key, ([], []))
+                steps.append(record["step"])
+                values.append(float(value))
+    return series
+
+
+def _plot(series: dict[str, tuple[list[int], list[float]]], path: Path, title: str, log: bool = False) -> Path | None:
+    series = {k: v for k, v in series.items() if len(v[0]) > 0}
+    if not series:
+        return None
+    fig, ax = plt.subplots(figsize=(7, 3.5), dpi=100)
+    for name, (steps, values) in sorted(series.items()):
+        ax.plot(steps, values, label=name, marker="." if len(steps) < 5 else None)
+    ax.set_xlabel("iteration")
+    ax.set_title(title)
+    if log and all(v > 0 for _, values in series.values() for v in values):
+        ax.set_yscale("log")
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def _table(rows: list[tuple[str, str]], header: tuple[str, str] = ("", "")) -> list[str]:
+    return [f"| {header[0]} | {header[1]} |", "|---|---|", *[f"| {a} | {b} |" for a, b in rows]]
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def write_report(run_dir: Path) -> Path:
+    run_dir = Path(run_dir)
+    config = json.loads((run_dir / "config.json").read_text())
+    summary_path = run_dir / "summary.json"
+    summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
+    records = []
+    if (run_dir / "metrics.jsonl").exists():
+        records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines() if line.strip()]
+    plots = run_dir / "plots"
+    figures = {
+        "Losses": _plot(_series(records, "losses"), plots / "losses.png", "losses per phase"),
+        "Gradient norms": _plot({k: v for k, v in _series(records, "diagnostics").items() if "grad_norm" in k},
+                                plots / "grad_norms.png", "gradient norms (before clipping)", log=True),
+        "Discriminator outputs": _plot({k: v for k, v in _series(records, "diagnostics").items()
+                                        if any(t in k for t in ("d_real", "d_fake", "r_t", "accuracy"))},
+                                       plots / "discriminator.png", "D(real), D(fake), accuracy, r_t"),
+        "Metrics over training": _plot({k: v for k, v in _series(records, "metrics").items() if k != "n_samples"},
+                                       plots / "metrics.png", "evaluation metrics"),
+        "Throughput": _plot({"images/s": _series(records, "throughput").get("images_per_s", ([], []))},
+                            plots / "throughput.png", "images per second"),
+    }
+    lines = [f"# {config['model']} on {config['dataset']}", ""]
+    status = summary.get("status", "unfinished (no summary.json yet)")
+    steps = summary.get("steps", records[-1]["step"] if records else 0)
+    preset = f" (preset {config['preset']})" if config.get("preset") else ""
+    lines += [f"Status: **{status}** after {steps} iterations{preset}.", ""]
+    lines += ["## Final metrics", "", *metric_lines(summary, config), ""]
+    warnings = summary.get("warnings") or []
+    lines += ["## Warnings", ""]
+    lines += [f"- step {w.get('step')}: {w.get('message', w)}" for w in warnings] or ["None raised."]
+    lines.append("")
+    throughput = summary.get("throughput") or {}
+    if throughput:
+        lines += ["## Throughput", "", *_table([(k, _fmt(v)) for k, v in throughput.items()], ("measure", "value")), ""]
+    for title, path in figures.items():
+        if path is not None:
+            lines += [f"## {title}", "", f"![{title}]({path.relative_to(run_dir)})", ""]
+    grids = sorted((run_dir / "samples").glob("*.png")) if (run_dir / "samples").exists() else []
+    if grids:
+        lines += ["## Samples over training", ""]
+        lines += [f"**{g.stem}**\n\n![{g.stem}]({g.relative_to(run_dir)})\n" for g in grids]
+    lines += ["## Configuration", "", "```json", json.dumps({k: config[k] for k in ("model", "dataset", "preset",
+                                                                                    "train", "params") if k in config},
+                                                            indent=2), "```", ""]
+    env = summary.get("environment") or {}
+    if env:
+        lines += ["## Environment", "", *_table([(k, _fmt(v)) for k, v in env.items()], ("", "")), ""]
+    path = run_dir / "report.md"
+    path.write_text("\n".join(lines))
+    return path
+
+
+GENERATORS = {"raw": "the trained generator", "ema": "its EMA (weight average)"}
+
+
+def metric_lines(summary: dict[str, Any], config: dict[str, Any]) -> list[str]:
+    """The metrics of each scored generator side by side, then each protocol once, then the data split."""
+    by_generator = summary.get("metrics_by_generator") or {summary.get("scored_generator", "raw"):
+                                                           summary.get("metrics") or {}}
+    scored = summary.get("scored_generator", "raw")
+    labels = [label for label in ("raw", "ema") if by_generator.get(label)]
+    if not labels:
+        return ["No metric applies to this data without a feature network (see `ganzoo eval --extractor`)."]
+    names = list(dict.fromkeys(name for label in labels for name in by_generator[label]))
+    header = " | ".join(f"{label}{' (scored)' if label == scored and len(labels) > 1 else ''}" for label in labels)
+    lines = [f"Scored: **{GENERATORS.get(scored, scored)}**"
+             + (f"; {GENERATORS['ema' if scored == 'raw' else 'raw']} is shown beside it." if len(labels) > 1 else "."),
+             "", f"| metric | {header} |", "|---|" + "---|" * len(labels)]
+    for name in names:
+        lines.append(f"| {name} | " + " | ".join(_fmt(by_generator[label].get(name, "–")) for label in labels) + " |")
+    protocols: dict[str, list[str]] = {}
+    for name, protocol in (summary.get("protocol") or {}).items():
+        if isinstance(protocol, dict):
+            described = ", ".join(f"{k}={v}" for k, v in protocol.items() if v is not None and k != "metric")
+            protocols.setdefault(described, []).append(name)
+    if protocols:
+        lines += ["", "Protocols:", ""]
+        lines += [f"- {', '.join(members)}: {described}" for described, members in protocols.items()]
+    data = config.get("data") or {}
+    if data:
+        lines += ["", "Data: " + ", ".join(f"{k}={v}" for k, v in data.items() if v is not None)]
+    return lines
+
+
+def write_html(run_dir: Path) -> Path:
+    """``report.html``: report.md rendered, its images embedded, so the one file can be sent or archived."""
+    import base64
+    import re
+
+    import markdown
+
+    run_dir = Path(run_dir)
+    source = run_dir / "report.md"
+    if not source.exists():
+        write_report(run_dir)
+    body = markdown.markdown(source.read_text(), extensions=["tables", "fenced_code"])
+
+    def embed(match: re.Match) -> str:
+        image = run_dir / match.group(1)
+        if not image.is_file():
+            return match.group(0)
+        return f'src="data:image/png;base64,{base64.b64encode(image.read_bytes()).decode()}"'
+
+    body = re.sub(r'src="([^"]+\.png)"', embed, body)
+    title = source.read_text().splitlines()[0].lstrip("# ")
+    style = ("body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}"
+             "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em}img{max-width:100%}")
+    path = run_dir / "report.html"
+    path.write_text(f"<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title>"
+                    f"<style>{style}</style></head>\n<body>\n{body}\n</body></html>\n")
+    return path

@@ -1,0 +1,64 @@
+"""`ganzoo run MODEL --resume RUN_DIR`: the saved configuration, with only ``steps`` allowed to change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..contract import registry
+from ..contract.config import RunConfig, parse_assignments
+from ..contract.registry import LoadedPlugin
+from .resolve import ConfigError, format_validation, validate_parts
+from ..report.rundir import RunDir
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            out.update(_flatten(item, f"{prefix}{key}."))
+        return out
+    return {prefix[:-1]: value}
+
+
+def resume_run(run_dir: Path, model: str, *, dataset: str | None = None, preset: str | None = None,
+               train_overrides: dict[str, Any] | None = None,
+               assignments: list[str] = ()) -> tuple[RunConfig, LoadedPlugin]:
+    """The run's saved config with the user's options applied; any change but ``train.steps`` is refused."""
+    saved_raw = RunDir(run_dir, resume=True).read_config() if Path(run_dir).is_dir() else None
+    if saved_raw is None:
+        raise ConfigError(f"--resume {run_dir}: no such run directory")
+    saved_raw = {key: saved_raw[key] for key in RunConfig.model_fields if key in saved_raw}
+    try:
+        saved = RunConfig.model_validate(saved_raw)
+    except ValidationError as error:
+        raise ConfigError(f"--resume {run_dir}: config.json is not valid for this ganzoo:\n"
+                          f"{format_validation(error)}") from None
+    if saved.model != model:
+        raise ConfigError(f"--resume {run_dir}: that run trains {saved.model!r}, not {model!r}; "
+                          f"use `ganzoo run {saved.model} --resume {run_dir}`")
+    plugin = registry.get(model)
+    try:
+        assigned = parse_assignments(list(assignments))
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    train = {**saved.train.model_dump(mode="json"), **(train_overrides or {})}
+    for key, value in assigned.pop("train", {}).items():
+        if isinstance(value, dict) and isinstance(train.get(key), dict):
+            train[key] = {**train[key], **value}
+        else:
+            train[key] = value
+    params = {**saved.params, **assigned}
+    train_config, model_config = validate_parts(plugin, train, params)
+    requested = RunConfig(model=model, dataset=dataset or saved.dataset, preset=preset or saved.preset,
+                          train=train_config, params=model_config.model_dump(mode="json"))
+    before = _flatten(saved.model_dump(mode="json"))
+    after = _flatten(requested.model_dump(mode="json"))
+    changed = [f"{key}: {before.get(key)!r} → {after.get(key)!r}" for key in sorted(set(before) | set(after))
+               if key != "train.steps" and before.get(key) != after.get(key)]
+    if changed:
+        raise ConfigError(f"--resume continues {run_dir} as it was configured; only --steps may change. "
+                          "Changed:\n  " + "\n  ".join(changed) + "\n(start a new run with --out to change more)")
+    return requested, plugin
