@@ -22,17 +22,20 @@ import torch
 from PIL import Image
 
 from ganzoo.harness.data import cache as cache_mod
-from ganzoo.harness.data import cifar10, folder
+from ganzoo.harness.data import cifar10
+from ganzoo.harness.data import folder
 from ganzoo.harness.data.base import DataError
 from ganzoo.harness.data.cache import CacheWarning
-from ganzoo.harness.data.catalog import DataRequest, dataset_kind, open_dataset
+from ganzoo.harness.data.request import DataRequest
+from ganzoo.harness.data.catalog import dataset_kind, open_dataset
 from ganzoo.harness.data.download import download, md5
+from ganzoo.harness.data.holdout import stratified_holdout
 from ganzoo.harness.data.locations import cache_root, data_root
 from ganzoo.harness.data.mnist_files import load_mnist
 from ganzoo.harness.data.splits import DataWarning
 from ganzoo.harness.data.stacked_mnist import stack_digits
 from ganzoo.harness.data.tensor_source import ImageTensorSource
-from ganzoo.harness.spec import DataKind
+from ganzoo.harness.contract.spec import DataKind
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 needs_shared_mnist = pytest.mark.skipif(not (SHARED / "mnist").is_dir(),
@@ -135,13 +138,14 @@ def test_mnist_from_shared_test_split_warns_and_records_split():
     with pytest.warns(DataWarning, match="TEST split"):
         source = open_dataset("mnist", DataRequest(seed=0, data_dir=SHARED))
     assert source.info.shape == (1, 28, 28) and source.info.num_classes == 10
-    assert source.info.value_range == (-1.0, 1.0) and len(source) == 10_000
+    assert source.info.value_range == (-1.0, 1.0) and len(source) == 8_000  # 2,000 held out for evaluation
     batch = source.next_batch(256)
     assert batch.real.dtype == torch.float32 and batch.real.shape == (256, 1, 28, 28)
     assert batch.real.min() == -1.0 and batch.real.max() == 1.0
     assert batch.labels.dtype == torch.int64 and set(batch.labels.tolist()) == set(range(10))
     _, labels = load_mnist(SHARED, "test")
-    assert torch.equal(source.labels, labels)  # same order as the file; only the batches are shuffled
+    train_part = stratified_holdout(labels, 2000).train
+    assert torch.equal(source.labels, labels[train_part])  # file order; only the batches are shuffled
     info = source.describe()
     assert info["split"] == "test" and info["resolution"] == 28 and info["cache_key"]
     assert any("t10k-images" in f for f in info["files"])
@@ -205,6 +209,8 @@ def test_stacked_mnist_from_shared_digits_matches_their_labels():
     images, labels = load_mnist(SHARED, "test")
     with pytest.warns(DataWarning):
         source = open_dataset("stacked-mnist", DataRequest(seed=0, data_dir=SHARED, size=1000))
+    train_part = stratified_holdout(labels, 2000).train  # training stacks use only the training part
+    images, labels = images[train_part], labels[train_part]
     expected, expected_labels, index = stack_digits(images.unsqueeze(1), labels, 1000, 0)
     assert torch.equal(source.images, expected) and torch.equal(source.labels, expected_labels)
     assert torch.equal(source.images[:, 1], images[index[:, 1]])
@@ -355,7 +361,7 @@ def cifar_folder_copy(tmp_path) -> Path:
 @needs_shared_cifar
 def test_cifar10_from_class_folders(cifar_folder_copy):
     with pytest.warns(DataWarning, match="TEST split"):
-        source = open_dataset("cifar10", DataRequest(seed=0, data_dir=cifar_folder_copy))
+        source = open_dataset("cifar10", DataRequest(seed=0, data_dir=cifar_folder_copy, holdout=0))
     assert source.info.shape == (3, 32, 32) and source.info.num_classes == 10 and len(source) == 30
     assert source.classes == cifar10.CLASSES
     assert source.labels.tolist() == [c for c in range(10) for _ in range(3)]

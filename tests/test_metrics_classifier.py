@@ -7,8 +7,7 @@ import torch
 from ganzoo.harness.metrics import MetricError
 from ganzoo.harness.metrics import classifier as classifier_module
 from ganzoo.harness.metrics.cache import default_cache_dir
-from ganzoo.harness.metrics.classifier import (MnistCnn, cache_key, load_mnist_classifier, mnist_split_plan,
-                                               random_affine, to_signed_unit, train_mnist_classifier)
+from ganzoo.harness.metrics.classifier import MnistCnn, cache_key, load_mnist_classifier, mnist_split_plan, plan_digits, random_affine, to_signed_unit, train_mnist_classifier
 from ganzoo.harness.metrics.stacked_mnist import conditional_accuracy
 
 from .metrics_fixtures import cached_mnist_classifier, require_mnist
@@ -66,7 +65,7 @@ def test_cached_weights_load_without_training(mnist_data_dir, tmp_path, monkeypa
     monkeypatch.setitem(classifier_module.RECIPE, "steps", 2)  # tiny recipe: new key, so a real (fast) training run
     _, fresh = train_mnist_classifier(mnist_data_dir, tmp_path)
     assert not fresh["from_cache"] and fresh["cache_key"] != report["cache_key"]
-    assert "test[:8500]" in fresh["split"] or "train" in fresh["split"]
+    assert "2,000 held-out" in fresh["split"] or "MNIST train" in fresh["split"]
 
 
 def _write_fake_cache_entry(data_dir, cache_dir):
@@ -87,12 +86,10 @@ def _write_fake_cache_entry(data_dir, cache_dir):
 
 @pytest.mark.slow
 def test_classifier_reaches_heldout_accuracy(mnist_data_dir, tmp_path_factory):
-    from ganzoo.harness.data.mnist_files import load_mnist
-
     model, report = cached_mnist_classifier(tmp_path_factory)
-    images, labels = load_mnist(mnist_data_dir, "test")
-    held_out = slice(-report["n_heldout"], None)  # the hold-out is the tail of test (all of it when train exists)
-    accuracy = conditional_accuracy(model, to_signed_unit(images[held_out]), labels[held_out])
+    images, labels = plan_digits(mnist_data_dir, "eval")  # the held-out part of test (all of it when train exists)
+    assert len(labels) == report["n_heldout"]
+    accuracy = conditional_accuracy(model, images, labels)
     print(f"\nMNIST classifier held-out accuracy {accuracy:.4f} ({report['split']}); "
           f"cache key {report['cache_key']}, weights sha256 {report['weights_sha256'][:12]}…, "
           f"trained in {report['train_seconds']} s, from cache: {report['from_cache']}")

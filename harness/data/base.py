@@ -2,7 +2,9 @@
 
 A source hands out batches from its own seeded ``torch.Generator``, so the order of the data
 is part of the run's state: ``state_dict``/``load_state_dict`` capture it for exact resume.
-Batches are returned on CPU; the trainer moves them.
+Batches are returned on CPU; the trainer moves them. ``data_warnings`` holds the text of every
+``DataWarning`` raised while the source was opened (``harness.data.catalog`` fills it), so a run
+can record them in summary.json as well as print them.
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ class DataSource(ABC):
     """A dataset the trainer can draw batches from."""
 
     info: DataInfo
+    data_warnings: list[str]  # DataWarning texts raised while opening this source (empty: none)
 
     def __init__(self, seed: int) -> None:
         self.generator = torch.Generator().manual_seed(seed)
+        self.data_warnings = []
 
     @abstractmethod
     def next_batch(self, batch_size: int) -> Batch:

@@ -6,7 +6,8 @@ Looked for under the data folder, first match per split wins:
 3. ``cifar10/<split>/<class>/*`` or ``cifar10-jpeg/<split>/<class>/*`` (e.g. a JPEG re-encoding;
    classes sorted by name, which for CIFAR-10 is also the official label order).
 The batches are pickles; they are read with an unpickler that only builds numpy arrays, so a
-tampered file cannot run code.
+tampered file cannot run code. When only the test split exists, ``request.holdout`` images of it
+are held out for evaluation, stratified by class (``harness.data.holdout``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from .base import DataError
 from .cache import Decoded, fingerprint, load_or_build
 from .download import download, md5
 from .folder import EXTENSIONS, decode_listing, scan
+from .holdout import hold_out
 from .locations import DataRoot, data_root
 from .resize import check_resolution, resize_square
 from .splits import choose_split
@@ -143,7 +145,7 @@ def _read_batches(found: Found, split: str) -> tuple[np.ndarray, np.ndarray]:
 def open_cifar10(name: str, request: DataRequest) -> ImageTensorSource:
     root = data_root(request.data_dir)
     found = locate(root.path)
-    split = choose_split(name, request.split, found, download=request.download, where=str(root.path))
+    split = choose_split(name, request.split, found, download=request.download)
     if split is None or split not in found:
         split = split or "train"
         if not request.download:
@@ -181,5 +183,7 @@ def open_cifar10(name: str, request: DataRequest) -> ImageTensorSource:
                        "resize": None if size == NATIVE_RESOLUTION else "bilinear, antialias"}
     provenance |= {"cache_key": cached.key, "cache_file": str(cached.path), "cache_hit": cached.hit}
     data = cached.data
-    return ImageTensorSource(name, data.images, data.labels, request.seed, classes=data.classes or CLASSES,
-                             provenance=provenance)
+    parts = hold_out(name, data.images, data.labels, split=split, requested=request.split, holdout=request.holdout,
+                     where=str(root.path))
+    return ImageTensorSource(name, parts.images, parts.labels, request.seed, classes=data.classes or CLASSES,
+                             provenance={**provenance, **parts.provenance}, held_out=parts.held_out)

@@ -3,6 +3,8 @@
 Finding and verifying the files is ``mnist_files``' job; this module picks the split
 (``auto``: train if present, else test with a warning), resizes once (native 28; e.g. 32 or
 64 for DCGAN-style nets) and caches the result. ``stacked-mnist`` builds on ``load_digits``.
+When only the test split exists, ``request.holdout`` digits of it are held out for evaluation
+(``harness.data.holdout``): training batches never contain them, ``reference`` only them.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .base import DataError
 from .cache import Decoded, fingerprint, load_or_build
+from .holdout import hold_out
 from .locations import data_root
 from .mnist_files import FILES, MIRRORS, _find, available_splits, load_mnist
 from .resize import check_resolution, resize_square
@@ -31,6 +34,11 @@ class Digits:
 
     data: Decoded
     provenance: dict[str, Any]
+    where: str = ""  # the folder the files are in (for messages)
+
+    @property
+    def split(self) -> str:
+        return self.provenance["split"]
 
 
 def _expected_files() -> str:
@@ -42,8 +50,7 @@ def load_digits(dataset: str, request: DataRequest) -> Digits:
     """The MNIST split the request asks for, resized and cached; DataError says what is missing."""
     root = data_root(request.data_dir)
     folder = root.path / "mnist"
-    split = choose_split(dataset, request.split, available_splits(root.path), download=request.download,
-                         where=str(folder))
+    split = choose_split(dataset, request.split, available_splits(root.path), download=request.download)
     if split is None:
         raise DataError(f"dataset {dataset!r}: no MNIST files in {folder} (looked for {_expected_files()}). "
                         f"Put the official IDX files there (from {MIRRORS[0]}), pass --download on a machine with "
@@ -66,10 +73,12 @@ def load_digits(dataset: str, request: DataRequest) -> Digits:
                   "resize": None if size == NATIVE_RESOLUTION else "bilinear, antialias",
                   "data_dir": str(root.path), "data_dir_from": root.origin,
                   "cache_key": cached.key, "cache_file": str(cached.path), "cache_hit": cached.hit}
-    return Digits(cached.data, provenance)
+    return Digits(cached.data, provenance, str(folder))
 
 
 def open_mnist(name: str, request: DataRequest) -> ImageTensorSource:
     digits = load_digits(name, request)
-    return ImageTensorSource(name, digits.data.images, digits.data.labels, request.seed,
-                             classes=CLASSES, provenance=digits.provenance)
+    parts = hold_out(name, digits.data.images, digits.data.labels, split=digits.split, requested=request.split,
+                     holdout=request.holdout, where=digits.where, what="digits")
+    return ImageTensorSource(name, parts.images, parts.labels, request.seed, classes=CLASSES,
+                             provenance={**digits.provenance, **parts.provenance}, held_out=parts.held_out)

@@ -13,6 +13,7 @@ dilated second half. No digit appears in both domains. Labels are kept for evalu
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from typing import TYPE_CHECKING
 
 import torch
@@ -21,6 +22,7 @@ from torch import Tensor
 
 from .mnist import CLASSES, NATIVE_RESOLUTION, load_digits
 from .resize import check_resolution, resize_square
+from .splits import FIX, DataWarning, is_fallback
 from .tensor_source import ImageTensorSource
 from .unpaired import B_SEED_OFFSET, UnpairedSource
 
@@ -48,6 +50,10 @@ def open_mnist_thickness(name: str, request: DataRequest) -> UnpairedSource:
     size = check_resolution(name, request.resolution, NATIVE_RESOLUTION)
     digits = load_digits(name, dataclasses.replace(request, resolution=NATIVE_RESOLUTION))
     images, labels = digits.data.images, digits.data.labels
+    if is_fallback(request.split, digits.split):  # no hold-out here: the halves are the two domains
+        warnings.warn(f"dataset {name!r}: the training split was not found in {digits.where}, so the TEST split is "
+                      f"used for training: domains A and B are its two halves ({len(images):,} digits), and the "
+                      f"label metrics read those same digits. {FIX}", DataWarning, stacklevel=1)
     index_a, index_b = split_halves(len(images))
     a_images, b_images = images[index_a], thicken(images[index_b])
     a_images, b_images = resize_square(a_images, size), resize_square(b_images, size)

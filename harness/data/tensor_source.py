@@ -5,6 +5,8 @@ than float, so CIFAR-10 is 150 MB, not 600), converted to float in [-1, 1] one b
 The order is a fresh random permutation per epoch drawn from the source's own generator.
 ``state_dict`` holds that generator's state, the current permutation and the position in
 it, so a source restored from a checkpoint yields exactly the batches the original would have.
+With ``held_out`` images (``harness.data.holdout``) the source trains on ``images`` only and
+``reference`` draws only from the held-out ones.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ class ImageTensorSource(DataSource):
 
     def __init__(self, name: str, images: Tensor, labels: Tensor | None, seed: int, *,
                  num_classes: int | None = None, classes: list[str] | None = None,
-                 provenance: dict[str, Any] | None = None) -> None:
+                 provenance: dict[str, Any] | None = None,
+                 held_out: tuple[Tensor, Tensor | None] | None = None) -> None:
         if images.dtype != torch.uint8 or images.ndim != 4 or len(images) == 0:
             raise DataError(f"dataset {name!r}: expected a non-empty uint8 tensor (N, C, H, W), "
                             f"got {images.dtype} {tuple(images.shape)}")
@@ -45,6 +48,7 @@ class ImageTensorSource(DataSource):
                              num_classes=num_classes if self.labels is not None else None,
                              value_range=(-1.0, 1.0))
         self.provenance = dict(provenance or {})
+        self.held_out = held_out  # (images, labels) that ``reference`` draws from instead of the training images
         self._permutation = torch.randperm(len(images), generator=self.generator)
         self._position = 0
         self._epoch = 0
@@ -80,7 +84,14 @@ class ImageTensorSource(DataSource):
         return torch.cat(parts)
 
     def reference(self, n: int, seed: int) -> Batch:
-        return self._gather(sample_without_replacement(len(self.images), n, torch.Generator().manual_seed(seed)))
+        """``n`` images for evaluation: from the held-out part when there is one (all of it, in a seeded
+        order, when ``n`` exceeds it: duplicates would distort nearest-neighbour metrics), else the images."""
+        generator = torch.Generator().manual_seed(seed)
+        if self.held_out is not None:
+            images, labels = self.held_out
+            index = torch.randperm(len(images), generator=generator)[:n]
+            return Batch(real=to_unit_range(images[index]), labels=None if labels is None else labels[index])
+        return self._gather(sample_without_replacement(len(self.images), n, generator))
 
     def _gather(self, index: Tensor) -> Batch:
         labels = None if self.labels is None else self.labels[index]
@@ -98,7 +109,7 @@ class ImageTensorSource(DataSource):
         if state["size"] != len(self.images) or len(state["permutation"]) != len(self.images):
             raise DataError(f"dataset {self.info.name!r}: the checkpoint's data order is for {state['size']} "
                             f"samples but this dataset has {len(self.images)}; resume with the same data files, "
-                            "split and size")
+                            "split, size and train.holdout")
         super().load_state_dict(state)
         self._permutation = state["permutation"].to(torch.int64).clone()
         self._position = int(state["position"])

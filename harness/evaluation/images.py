@@ -5,7 +5,9 @@ classifier (``mnist-cnn``): classifier-FID, KID, precision/recall/density/covera
 Stacked-MNIST modes and KL, and conditional accuracy for class-conditional models. Other image
 data needs a feature network the user has (``inception`` with local weights, ``timm:NAME``);
 without one, training reports no image metric rather than a made-up number.
-Real-data features are cached per (dataset, split, extractor, protocol) under the ganzoo cache.
+Real-data features are cached per (dataset, split, reference part, extractor, protocol) under the ganzoo
+cache. The reference images are ``source.reference``: the held-out part of the split when the dataset had
+only one (``harness.data.holdout``), recorded in every protocol as ``reference_split``.
 """
 
 from __future__ import annotations
@@ -65,10 +67,17 @@ def extractor_for(name: str, data_dir: Path | None, device: torch.device, **opti
     return _EXTRACTORS[key]
 
 
+def reference_split(source: DataSource) -> str | None:
+    """Which real images metrics score against, e.g. ``test (held-out 2000)``, ``train``."""
+    described = source.describe()
+    return described.get("reference") or described.get("split")
+
+
 def real_features(source: DataSource, extractor: FeatureExtractor, n: int, seed: int) -> Tensor:
     """Features of ``n`` reference images, cached on disk by dataset provenance and extractor identity."""
-    identity = json.dumps({"data": source.describe(), "n": n, "seed": seed, **extractor.protocol_fields()},
-                          sort_keys=True, default=str)
+    data = {k: v for k, v in source.describe().items() if k != "cache_hit"}  # the same data, cached or not
+    identity = json.dumps({"data": data, "reference": reference_split(source), "n": n, "seed": seed,
+                           **extractor.protocol_fields()}, sort_keys=True, default=str)
     path = cache_root() / "features" / f"{hashlib.sha256(identity.encode()).hexdigest()[:20]}.safetensors"
     if path.exists():
         try:
@@ -94,7 +103,7 @@ def evaluate_images(fake: Tensor, fake_labels: Tensor | None, source: DataSource
     with_logits = (plan.extractor == "mnist-cnn" and fake.shape[1] == 1) or plan.extractor == "inception"
     fake_features, fake_logits = extractor.features_and_logits(fake) if with_logits else (extractor(fake), None)
     classifier = getattr(extractor, "model", None) if plan.extractor == "mnist-cnn" else None
-    provenance = {**extractor.protocol_fields(), "reference_split": source.describe().get("split")}
+    provenance = {**extractor.protocol_fields(), "reference_split": reference_split(source)}
     inputs = MetricInputs(real_features=reals, fake_features=fake_features, fake_logits=fake_logits,
                           fake_images=fake, fake_labels=fake_labels, classifier=classifier,
                           feature_provenance=provenance, classifier_provenance=provenance)
