@@ -10,6 +10,15 @@ G multiplies z by a class embedding by default: with z and the class concatenate
 drives G to ignore z and draw one image per class (measured on MNIST: intra-class pixel std 0.02
 vs 0.29 when multiplied; the data's is 0.28).
 Update rule: alternating D and G steps, Adam (α = 2e-4, β₁ = 0.5).
+
+Deviations from the paper:
+- G and D are the shared DCGAN family, not the paper's ImageNet (128×128) and CIFAR-10 networks.
+- G multiplies z by a learned class embedding by default (``g_conditioning="multiply"``, see above);
+  the paper gives G the class c alongside the noise z.
+- G's validity term is the non-saturating −E[log D(G(z, c))] rather than the −L_S of the paper's
+  objective.
+- The presets train on MNIST resized to 32×32 with base_channels 32; the paper's experiments are on
+  ImageNet and CIFAR-10.
 """
 
 from __future__ import annotations
@@ -40,6 +49,15 @@ class ACGAN(ImageGAN):
         data_kinds=[DataKind.images],
         conditional=True,
         default_dataset="mnist",
+        deviations=(
+            "G and D are the shared DCGAN family, not the paper's ImageNet (128×128) and CIFAR-10 networks.",
+            "G multiplies z by a learned class embedding by default (g_conditioning=multiply); the paper gives G "
+            "the class alongside the noise.",
+            "G's validity term is the non-saturating −E[log D(G(z, c))] rather than the −L_S of the paper's "
+            "objective.",
+            "The presets train on MNIST resized to 32×32 with base_channels 32; the paper's experiments are on "
+            "ImageNet and CIFAR-10.",
+        ),
     )
     Config = ACGANConfig
     config: ACGANConfig

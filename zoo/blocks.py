@@ -13,7 +13,8 @@ Everything the individual papers change is an argument: D's normalisation (WGAN-
 or none), spectral norm (SNGAN), class conditioning (cGAN: label embedding concatenated to the input,
 or a projection head as in Miyato & Koyama 2018), an auxiliary classifier head (ACGAN), and the
 harness's architecture tricks, minibatch std and minibatch discrimination, inserted before the
-final layer.
+final layer. SNGAN's paper network, the "standard CNN" discriminator of its Table 3, is
+:class:`StandardCNNDiscriminator`.
 """
 
 from __future__ import annotations
@@ -209,6 +210,55 @@ class ImageDiscriminator(nn.Module):
         if self.classifier is not None:
             return score, self.classifier(h)
         return score
+
+
+class StandardCNNDiscriminator(nn.Module):
+    """The "standard CNN" discriminator of Miyato et al. 2018 (arXiv 1802.05957), Table 3 (b).
+
+    Image M×M×C → three blocks of [3×3 stride-1 conv, 4×4 stride-2 conv] with 64, 128 and 256
+    channels, a 3×3 stride-1 conv with 512, every conv followed by LeakyReLU(``negative_slope``,
+    0.1 in the paper), then a dense layer to one score over the (M/8)×(M/8)×512 features. No
+    normalisation layers; with ``spectral_norm`` (the default, SN-GAN) every conv and the dense
+    layer are spectrally normalised. The widths scale with ``base_channels`` (the paper's 64):
+    b, b, 2b, 2b, 4b, 4b, 8b.
+
+    ``in_channels`` already includes PacGAN packing (channels × pack). The harness's architecture
+    tricks go where they go in :class:`ImageDiscriminator`: minibatch std as an extra feature map
+    after the last convolution, minibatch discrimination on the flattened features before the score.
+    """
+
+    def __init__(self, in_channels: int, resolution: int, base_channels: int = 64, *, spectral_norm: bool = True,
+                 negative_slope: float = 0.1, minibatch_std: bool = False, minibatch_discrimination: int = 0) -> None:
+        super().__init__()
+        if resolution < 8:
+            raise ValueError(f"the standard CNN halves the image three times; resolution {resolution} is too small "
+                             "(use e.g. 28, 32 or 48)")
+        b = base_channels
+        plan = [(3, 1, b), (4, 2, b), (3, 1, 2 * b), (4, 2, 2 * b), (3, 1, 4 * b), (4, 2, 4 * b), (3, 1, 8 * b)]
+        layers: list[nn.Module] = []
+        c_in = in_channels
+        for kernel, stride, c_out in plan:
+            layers += [nn.Conv2d(c_in, c_out, kernel, stride, 1), nn.LeakyReLU(negative_slope, True)]
+            c_in = c_out
+        self.body = nn.Sequential(*layers)
+        side = resolution // 8  # a 4×4 stride-2 conv with padding 1 maps a side s to ⌊s/2⌋
+        self.mbstd = MinibatchStd() if minibatch_std else None
+        features = (c_in + (1 if minibatch_std else 0)) * side * side
+        self.mbdisc = MinibatchDiscrimination(features, minibatch_discrimination) if minibatch_discrimination else None
+        features += minibatch_discrimination
+        self.score = nn.Linear(features, 1)
+        init_normal_(self)
+        if spectral_norm:
+            for m in list(self.modules()):
+                if isinstance(m, (nn.Conv2d, nn.Linear)):
+                    _spectral_norm(m)
+
+    def forward(self, x: Tensor) -> Tensor:
+        conv = self.body(x)
+        h = (self.mbstd(conv) if self.mbstd is not None else conv).flatten(1)
+        if self.mbdisc is not None:
+            h = self.mbdisc(h)
+        return self.score(h).squeeze(1)
 
 
 def spectral_norm_layers(module: nn.Module) -> list[nn.Module]:

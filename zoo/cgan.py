@@ -8,7 +8,20 @@ Architecture: G and D both see the class y. G: a learned embedding of y is conca
 Networks otherwise DCGAN (``zoo.blocks``).
 Loss: the GAN objective conditioned on y, min_G max_D E[log D(x|y)] + E[log(1 − D(G(z|y)|y))],
 with the non-saturating G loss. Real images keep their labels; fakes use uniformly drawn labels.
-Update rule: alternating D and G steps, Adam (α = 2e-4, β₁ = 0.5).
+Update rule: alternating D and G steps, both with Adam (α = 2e-4, β₁ = 0.5), DCGAN's setting. The
+paper instead trained its MNIST model with mini-batch SGD, a momentum that grows during training, an
+exponentially decaying learning rate and dropout in G and D.
+
+Deviations from the paper:
+- G and D are the convolutional DCGAN nets; the paper's MNIST model is fully connected (G: ReLU
+  layers for z and for y joined before a sigmoid output; D: maxout layers for x and for y joined).
+- The update rule is Adam (2e-4, β₁ 0.5) without dropout, not the paper's SGD with momentum, a
+  decaying learning rate and dropout.
+- y enters G as a learned ``embed_dim``-d embedding concatenated to z and D as ``label_channels``
+  learned constant maps concatenated to the image, where the paper feeds a one-hot y to dense layers.
+- G minimises the non-saturating loss −E[log D(G(z|y)|y)]; the paper states the minimax objective.
+- The presets train on MNIST resized to 32×32 with base_channels 32, not on 28×28 digits.
+- ``conditioning="projection"`` is Miyato & Koyama's 2018 discriminator, not part of this paper.
 """
 
 from __future__ import annotations
@@ -38,6 +51,17 @@ class CGAN(ImageGAN):
         data_kinds=[DataKind.images],
         conditional=True,
         default_dataset="mnist",
+        deviations=(
+            "G and D are the convolutional DCGAN nets; the paper's MNIST model is fully connected (ReLU layers in G, "
+            "maxout layers in D, separate layers for the data and for y that are then joined).",
+            "Update rule: Adam (2e-4, β₁ 0.5) without dropout; the paper trained with mini-batch SGD, momentum, an "
+            "exponentially decaying learning rate and dropout in G and D.",
+            "y enters G as a learned embedding concatenated to z and D as learned constant maps concatenated to the "
+            "image, where the paper feeds a one-hot y to dense layers.",
+            "G minimises the non-saturating loss −E[log D(G(z|y)|y)]; the paper states the minimax objective.",
+            "The presets train on MNIST resized to 32×32 with base_channels 32, not on 28×28 digits.",
+            "conditioning=projection is Miyato & Koyama's 2018 discriminator, not part of this paper.",
+        ),
     )
     Config = CGANConfig
     config: CGANConfig

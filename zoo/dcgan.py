@@ -6,6 +6,13 @@ ReLU in G with a tanh output, LeakyReLU(0.2) in D, weights from N(0, 0.02); dept
 follow the image resolution.
 Loss: the GAN objective of Goodfellow et al. 2014 with the non-saturating generator loss.
 Update rule (§4): one D step then one G step, both with Adam (α = 2e-4, β₁ = 0.5), batch 128.
+
+Deviations from the paper:
+- z is drawn from N(0, I); the paper draws its 100-d z from a uniform distribution (Figure 1).
+- Widths are ``base_channels`` next to the image, doubling per stage up to 8×: with base 64 at
+  64×64, G starts from 512 channels at 4×4, where the paper's Figure 1 has 1024.
+- The paper trains at 64×64 (LSUN, ImageNet-1k, faces); the net sizes itself from the resolution, and
+  the MNIST presets run at 32×32 (three stages) with base_channels 32, batch 64 and bf16 autocast.
 """
 
 from __future__ import annotations
@@ -29,6 +36,13 @@ class DCGAN(ImageGAN):
         family=Family.minimax,
         data_kinds=[DataKind.images],
         default_dataset="mnist",
+        deviations=(
+            "z is drawn from N(0, I); the paper draws its 100-d z from a uniform distribution (Figure 1).",
+            "Widths double from base_channels next to the image up to 8×: with base 64 at 64×64, G starts from 512 "
+            "channels at 4×4, where Figure 1 has 1024.",
+            "The paper trains at 64×64 (LSUN, ImageNet-1k, faces); the MNIST presets run at 32×32 (three stages) "
+            "with base_channels 32, batch 64 and bf16 autocast.",
+        ),
     )
     Config = DCGANConfig
     config: DCGANConfig

@@ -4,7 +4,18 @@ Architecture: MLP generator z → x and MLP discriminator x → logit.
 Loss: D minimises −E[log D(x)] − E[log(1 − D(G(z)))]; G either plays the original minimax
 game, minimising E[log(1 − D(G(z)))], or (default, §3 of the paper) the non-saturating
 variant, maximising E[log D(G(z))].
-Update rule: k discriminator steps, then one generator step (k = 1 in the paper's experiments).
+Update rule: k discriminator steps, then one generator step (k = 1 in the paper's experiments),
+both networks with Adam (α = 1e-3, β₁ = 0.5).
+
+Deviations from the paper:
+- It trains on 2-D Gaussian mixtures (ring and grid, the VEEGAN/PacGAN protocol), not on the paper's
+  MNIST, TFD and CIFAR-10.
+- G and D are MLPs of ``depth`` hidden layers of ``hidden`` units (3 × 128), ReLU in G and
+  LeakyReLU(0.2) in D; the paper's G mixes rectifier and sigmoid units and its D uses maxout units
+  trained with dropout.
+- Both networks use Adam (1e-3, β₁ 0.5); the paper used plain gradient steps with momentum
+  (Algorithm 1).
+- The mixture presets sample from a generator EMA (decay 0.999), which the paper does not have.
 """
 
 from __future__ import annotations
@@ -40,6 +51,14 @@ class GAN(GANPlugin):
         family=Family.minimax,
         data_kinds=[DataKind.points2d],
         default_dataset="ring",
+        deviations=(
+            "Trains on 2-D Gaussian mixtures (ring, grid; VEEGAN/PacGAN protocol), not on the paper's MNIST, TFD "
+            "and CIFAR-10.",
+            "G and D are MLPs of depth × hidden (3 × 128) units, ReLU in G and LeakyReLU(0.2) in D; the paper's G "
+            "mixes rectifier and sigmoid units and its D uses maxout units trained with dropout.",
+            "Both networks use Adam (1e-3, β₁ 0.5); the paper used gradient steps with momentum (Algorithm 1).",
+            "The mixture presets sample from a generator EMA (decay 0.999), which the paper does not have.",
+        ),
     )
     Config = GANConfig
     config: GANConfig

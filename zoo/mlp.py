@@ -31,9 +31,9 @@ class PointsGenerator(nn.Module):
 class PointsDiscriminator(nn.Module):
     """x ∈ R^(dim·pack) → one score. With PacGAN packing the harness concatenates ``pack`` samples."""
 
-    def __init__(self, dim: int, hidden: int, depth: int, pack: int = 1) -> None:
+    def __init__(self, dim: int, hidden: int, depth: int, pack: int = 1, activation: str = "leaky_relu") -> None:
         super().__init__()
-        self.net = mlp(dim * pack, hidden, depth, 1, activation="leaky_relu")
+        self.net = mlp(dim * pack, hidden, depth, 1, activation=activation)
 
     def forward(self, x):
         return self.net(x).squeeze(-1)

@@ -1,17 +1,37 @@
 """Spectral Normalization for GANs — Miyato et al. 2018 (arXiv 1802.05957).
 
-Architecture: the DCGAN-style CNN (``zoo.blocks``) with every weight of D divided by its
-spectral norm σ(W), estimated by one power iteration per forward pass (§2.1), which bounds D's
-Lipschitz constant by 1 per layer; no batch norm in D, LeakyReLU(0.1) (Table 3). G keeps batch norm.
+Architecture: every weight of D is divided by its spectral norm σ(W), estimated by power
+iteration (§2.1), which bounds each layer's Lipschitz constant by 1; no batch norm in D,
+LeakyReLU(0.1). D is chosen by ``discriminator``: ``"standard-cnn"`` is the paper's "standard CNN"
+of Table 3 (b) (``zoo.blocks.StandardCNNDiscriminator``: 3×3 stride-1 and 4×4 stride-2 convolutions
+with 64, 64, 128, 128, 256, 256, 512 channels, then a dense score), used by the presets;
+``"dcgan"`` (the default) is the shared DCGAN-style D of ``zoo.blocks`` (three 4×4 stride-2
+convolutions at 32×32) with spectral norm. Both scale with ``base_channels`` (the paper's 64).
+G is the shared DCGAN-style generator with batch norm.
 Loss: the hinge loss — D minimises E[relu(1 − D(x))] + E[relu(1 + D(G(z)))]; G minimises −E[D(G(z))].
 Update rule: n_dis = 5 D steps per G step, Adam (α = 2e-4, β₁ = 0, β₂ = 0.9).
+
+Deviations from the paper:
+- The default D is the DCGAN-style net (three 4×4 stride-2 convolutions at 32×32), not the standard
+  CNN of Table 3 (b); ``discriminator="standard-cnn"`` selects the paper's.
+- G is the shared DCGAN-style generator (z projected straight to 4×4, transposed 4×4 convolutions
+  whose last one outputs the image, 4·base channels at 4×4), not Table 3 (a)'s (dense to 4×4×512,
+  three transposed convolutions to 256, 128, 64 channels, then a 3×3 convolution to the image).
+- The image presets train on MNIST resized to 32×32 (one channel) with base_channels = 32, where the
+  paper trains on CIFAR-10 (32×32) and STL-10 (48×48) with 64.
+- torch's spectral-norm parametrisation runs one power iteration per forward pass in training mode,
+  so a D step, which judges the real and the generated batch in two passes, runs two; Algorithm 1
+  runs one per update.
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from ganzoo.harness.plugin import DataKind, Family, ModelSpec, Phase, losses
+from ganzoo.zoo.blocks import StandardCNNDiscriminator
 from ganzoo.zoo.image import AdamImageGANConfig, ImageGAN
 
 
@@ -20,6 +40,9 @@ class SNGANConfig(AdamImageGANConfig):
     n_dis: int = Field(5, ge=1, le=100, description="D steps per G step (paper: 5)")
     beta1: float = Field(0.0, ge=0, lt=1, description="Adam β₁ for both networks (paper: 0)")
     beta2: float = Field(0.9, ge=0, lt=1, description="Adam β₂ for both networks (paper: 0.9)")
+    discriminator: Literal["dcgan", "standard-cnn"] = Field("dcgan", description=(
+        "D's architecture: standard-cnn (the paper's Table 3 (b): 3×3/4×4 convolutions, 64…512 channels "
+        "scaled by base_channels/64) or dcgan (the shared DCGAN-style D, three 4×4 stride-2 convolutions)"))
 
 
 class SNGAN(ImageGAN):
@@ -31,11 +54,27 @@ class SNGAN(ImageGAN):
         family=Family.hinge,
         data_kinds=[DataKind.images],
         default_dataset="mnist",
+        deviations=(
+            "The default D is the DCGAN-style net (three 4×4 stride-2 convolutions at 32×32), not the standard "
+            "CNN of Table 3 (b); discriminator=standard-cnn selects the paper's.",
+            "G is the shared DCGAN-style generator (z projected straight to 4×4, 4·base channels there, the last "
+            "transposed convolution outputs the image), not Table 3 (a)'s (dense to 4×4×512, transposed "
+            "convolutions to 256, 128, 64 channels, then a 3×3 convolution).",
+            "The image presets train on MNIST resized to 32×32 (one channel) with base_channels 32; the paper "
+            "trains on CIFAR-10 (32×32) and STL-10 (48×48) with 64.",
+            "torch's spectral-norm parametrisation runs one power iteration per forward pass in training mode, so "
+            "a D step (real and generated batch in two passes) runs two; Algorithm 1 runs one per update.",
+        ),
     )
     Config = SNGANConfig
     config: SNGANConfig
 
     def discriminator(self):
+        if self.config.discriminator == "standard-cnn":
+            return StandardCNNDiscriminator(self.data.channels * self.data.pack, self.data.resolution,
+                                            self.config.base_channels, negative_slope=0.1,
+                                            minibatch_std=self.tricks.minibatch_std,
+                                            minibatch_discrimination=self.tricks.minibatch_discrimination)
         return super().discriminator(norm="none", spectral_norm=True, negative_slope=0.1)
 
     def discriminator_loss(self, real_out, fake_out, ctx):

@@ -7,6 +7,20 @@ norm (the default) or none.
 Loss: the critic minimises E[D(G(z))] − E[D(x)] + λ·E[(‖∇D(x̂)‖₂ − 1)²] on random interpolates
 x̂ between real and generated samples (Algorithm 1, λ = 10); G minimises −E[D(G(z))].
 Update rule: n_critic = 5 critic steps per generator step, Adam (α = 1e-4, β₁ = 0, β₂ = 0.9).
+
+Deviations from the paper:
+- Points: G and critic are MLPs of 3 hidden layers of 128 units (``hidden``, ``depth``) with a
+  LeakyReLU(0.2) critic, and λ = 10; the authors' toy code (gan_toy.py) uses 3 ReLU layers of 512
+  units in both and λ = 0.1 (``hidden=512 critic_activation=relu gp_weight=0.1`` reproduce it).
+- Points: the ring and grid presets use Adam 1e-3 (β₁ 0.5, β₂ 0.9), 3,000 iterations and a generator
+  EMA; the toy code uses Adam 1e-4 (0.5, 0.9), batch 256 and 100,000 iterations, and its mixtures are
+  scaled differently from the VEEGAN/PacGAN ring and grid used here.
+- Images: G keeps batch norm and both nets use 4×4 kernels; the authors' MNIST code has no
+  normalisation in G or the critic and 5×5 kernels. Our critic uses layer norm by default (the
+  paper's recommendation; ``critic_norm="none"`` matches that code).
+- Images: the paper's CIFAR-10 Inception score comes from a ResNet, which the zoo does not have.
+- Images: the MNIST presets run at 32×32 with base_channels 32 and batch 64 (the authors' MNIST code:
+  28×28, width 64, batch 50).
 """
 
 from __future__ import annotations
@@ -25,6 +39,8 @@ class WGANGPConfig(AdamImageGANConfig):
         "Size of the noise vector z (default: 2 for points, 128 for images)"))
     hidden: int = Field(128, ge=4, le=4096, description="Points: width of the hidden layers of G and the critic")
     depth: int = Field(3, ge=1, le=16, description="Points: number of hidden layers of G and the critic")
+    critic_activation: Literal["leaky_relu", "relu"] = Field("leaky_relu", description=(
+        "Points: the critic's activation (the authors' gan_toy.py: relu, in 512-wide layers)"))
     critic_norm: Literal["layer", "none"] = Field("layer", description=(
         "Images: normalisation in the critic, layer norm or none (never batch norm, §4)"))
     gp_weight: float = Field(10.0, ge=0, description="λ, the gradient-penalty weight (paper: 10)")
@@ -44,6 +60,18 @@ class WGANGP(ImageGAN):
         family=Family.wasserstein,
         data_kinds=[DataKind.points2d, DataKind.images],
         default_dataset="ring",
+        deviations=(
+            "Points: MLPs of 3 × 128 units with a LeakyReLU(0.2) critic and λ = 10; the authors' gan_toy.py uses 3 "
+            "ReLU layers of 512 units in G and critic and λ = 0.1 (hidden=512, critic_activation=relu, "
+            "gp_weight=0.1 reproduce it).",
+            "Points: the ring/grid presets use Adam 1e-3 (β₁ 0.5, β₂ 0.9), 3,000 iterations and a generator EMA; "
+            "gan_toy.py uses Adam 1e-4 (0.5, 0.9), batch 256, 100,000 iterations and differently scaled mixtures.",
+            "Images: G keeps batch norm and both nets use 4×4 kernels; the authors' MNIST code has no normalisation "
+            "in G or critic and 5×5 kernels (our critic defaults to layer norm, the paper's recommendation).",
+            "Images: the paper's CIFAR-10 Inception score comes from a ResNet, which the zoo does not have.",
+            "Images: the MNIST presets run at 32×32 with base_channels 32 and batch 64; the authors' MNIST code uses "
+            "28×28, width 64 and batch 50.",
+        ),
     )
     Config = WGANGPConfig
     config: WGANGPConfig
@@ -63,7 +91,8 @@ class WGANGP(ImageGAN):
         if self.data.kind == DataKind.points2d:
             if self.tricks.minibatch_std or self.tricks.minibatch_discrimination:
                 raise ValueError("minibatch_std/minibatch_discrimination are implemented for the image critic only")
-            return PointsDiscriminator(self.data.shape[0], self.config.hidden, self.config.depth, self.data.pack)
+            return PointsDiscriminator(self.data.shape[0], self.config.hidden, self.config.depth, self.data.pack,
+                                       activation=self.config.critic_activation)
         return super().discriminator(norm=self.config.critic_norm)
 
     def phases(self):
