@@ -42,7 +42,8 @@ def test_resolve_merges_preset_flags_and_overrides():
     run, _ = resolve_run("wgan-gp", dataset="grid", train_overrides={"steps": 7}, assignments=["n_critic=2"])
     assert run.preset == "wgan-gp/grid" and run.dataset == "grid"
     assert run.train.steps == 7 and run.params["n_critic"] == 2
-    assert run.params["gp_weight"] == 10.0  # untouched default is resolved into the config
+    assert run.params["gp_weight"] == 0.1  # the preset's value (the authors' toy λ) …
+    assert run.params["depth"] == 3  # … and an untouched default is resolved into the config
 
 
 def test_bad_override_names_field_and_range():

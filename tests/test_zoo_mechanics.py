@@ -60,7 +60,9 @@ def test_wgan_clips_critic_weights(tmp_path, shared_data):
 
 
 def test_spectral_norm_keeps_each_layer_at_sigma_one(tmp_path, shared_data):
-    trainer = trainer_for(tmp_path, shared_data, "sngan", steps=3)
+    # the DCGAN-style D (the sngan/mnist preset now picks the paper's standard CNN, tested in
+    # test_zoo_paper_settings.py)
+    trainer = trainer_for(tmp_path, shared_data, "sngan", steps=3, extra=("discriminator=dcgan",))
     trainer.fit()
     layers = spectral_norm_layers(trainer.nets.D)
     assert len(layers) == 3  # the two convolutions and the linear score at 28×28
