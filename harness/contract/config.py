@@ -45,7 +45,7 @@ class TrainConfig(BaseModel):
     grad_clip: float | None = Field(None, gt=0, description="Clip each network's gradient norm to this value")
     ema_decay: float | None = Field(None, gt=0, lt=1, description=(
         "Generator EMA decay (Yazıcı et al. 2019, arXiv 1806.04498). Evaluations score both the trained "
-        "generator and the average (summary.json → metrics_by_generator); sample grids use the average"))
+        "generator and the average (summary.json → metrics_by_generator); sample plots show the scored one"))
     ema_start: int = Field(0, ge=0, description="Iteration at which the EMA starts averaging (copies G before)")
     ema_rampup: float | None = Field(0.05, gt=0, le=1, description=(
         "EMA warm-up (stylegan2-ada): the average's half-life is at most this fraction of the iterations "

@@ -269,8 +269,10 @@ class Trainer:
         return {"scored_generator": self.scored_generator, "metrics_by_generator": self.metrics_by_generator}
 
     def _plot(self, tag: str) -> None:
+        """Sample plots show the scored generator: the trained one, or its EMA."""
         if self.is_main:
-            self.evaluator.plot(tag, self.sampling_networks(), self.step)
+            nets = self.sampling_networks() if self.scored_generator == "ema" else self.nets
+            self.evaluator.plot(tag, nets, self.step)
 
     def _record(self, record: dict[str, Any]) -> None:
         self.history.append(record)
