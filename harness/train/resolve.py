@@ -73,7 +73,8 @@ def resolve_run(model: str, *, dataset: str | None = None, preset: str | None = 
     train = {**(chosen.train if chosen else {}), **(train_overrides or {}), **train_assigned}
     params = {**(chosen.params if chosen else {}), **assigned}
     train_config, model_config = validate_parts(plugin, train, params)
-    problems = incompatibilities(train_config.tricks, plugin.spec, kind, plugin.cls.architecture_tricks)
+    problems = incompatibilities(train_config.tricks, plugin.spec, kind, plugin.cls.architecture_tricks,
+                                 plugin.cls.unsupported_tricks)
     if train_config.batch_size % train_config.tricks.pack:
         problems.append(f"batch_size {train_config.batch_size} is not divisible by pack {train_config.tricks.pack}")
     if problems:
