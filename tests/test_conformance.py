@@ -283,6 +283,8 @@ BUILTIN_TINY = {  # small widths so each check stays a few seconds; everything e
     "dcgan": ["base_channels=4"], "cgan": ["base_channels=4"], "acgan": ["base_channels=4"],
     "wgan": ["base_channels=4"], "lsgan": ["base_channels=4"], "sngan": ["base_channels=4"],
     "cyclegan": ["g_channels=4", "d_channels=4", "n_blocks=1"],
+    "infogan": ["base_channels=4", "q_hidden=8"],
+    "began": ["channels=4", "hidden_dim=8", "latent_dim=8", "convs=1"],
 }
 
 
