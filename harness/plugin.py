@@ -1,8 +1,9 @@
 """The one module a plugin author imports: everything the plugin contract offers.
 
 ```python
-from ganzoo.harness.plugin import (GANPlugin, Phase, PhaseResult, OptimizerSpec, Batch, Networks,
-                                   StepContext, ModelSpec, ModelConfig, DataKind, Family, losses)
+from ganzoo.harness.plugin import (GANPlugin, Phase, PhaseResult, OptimizerSpec, PlateauSpec, Batch,
+                                   Networks, StepContext, SampleContext, ModelSpec, ModelConfig, DataKind,
+                                   Family, losses)
 ```
 
 The zoo uses only this module, exactly like a third party. The definitions live in
@@ -10,11 +11,11 @@ The zoo uses only this module, exactly like a third party. The definitions live 
 """
 
 from .contract import losses
-from .contract.plugin import (Batch, GANPlugin, Networks, OptimizerSpec, Phase, PhaseResult, SampleContext,
-                              StepContext, StepFn)
+from .contract.plugin import (AfterStepFn, Batch, GANPlugin, Networks, OptimizerSpec, Phase, PhaseResult,
+                              PlateauSpec, SampleContext, SampleView, StepContext, StepFn)
 from .contract.spec import DataInfo, DataKind, Family, ModelConfig, ModelSpec
 from .contract.tricks_config import TricksConfig
 
-__all__ = ["Batch", "DataInfo", "DataKind", "Family", "GANPlugin", "ModelConfig", "ModelSpec", "Networks",
-           "OptimizerSpec", "Phase", "PhaseResult", "SampleContext", "StepContext", "StepFn", "TricksConfig",
+__all__ = ["AfterStepFn", "Batch", "DataInfo", "DataKind", "Family", "GANPlugin", "ModelConfig", "ModelSpec", "Networks",
+           "OptimizerSpec", "Phase", "PhaseResult", "PlateauSpec", "SampleContext", "SampleView", "StepContext", "StepFn", "TricksConfig",
            "losses"]

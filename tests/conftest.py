@@ -13,7 +13,8 @@ from ganzoo.harness.contract import registry
 from .distributions import install_distribution
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+#: ../shared/data beside the checkout; GANZOO_SHARED_DATA points elsewhere (a git worktree has no ../shared)
+SHARED_DATA = Path(os.environ.get("GANZOO_SHARED_DATA") or REPO.parent / "shared" / "data")
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -235,7 +235,7 @@ def test_pytest_plugin_turns_checks_into_tests(broken, tmp_path):
     assert "PASSED ganzoo[fixed-noise-gan]::presets" in output
     assert "FAILED ganzoo[fixed-noise-gan]::seed" in output
     assert "generator ignores the seed: samples for seeds 0 and 1 are identical" in output
-    assert "1 failed, 1 passed, 9 deselected" in output
+    assert "1 failed, 1 passed, 10 deselected" in output  # the other 10 checks
 
 
 @pytest.fixture(scope="module")
@@ -275,7 +275,7 @@ def test_example_plugin_own_tests_pass_with_the_pytest_plugin(example_site, tmp_
         capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
-    assert "17 passed, 1 skipped, 3 deselected" in output  # 9 loss tests + 8 checks; the MNIST test skips
+    assert "18 passed, 1 skipped, 3 deselected" in output  # 9 loss tests + 9 checks; the MNIST test skips
 
 
 BUILTIN_TINY = {  # small widths so each check stays a few seconds; everything else is the model's own
@@ -283,6 +283,8 @@ BUILTIN_TINY = {  # small widths so each check stays a few seconds; everything e
     "dcgan": ["base_channels=4"], "cgan": ["base_channels=4"], "acgan": ["base_channels=4"],
     "wgan": ["base_channels=4"], "lsgan": ["base_channels=4"], "sngan": ["base_channels=4"],
     "cyclegan": ["g_channels=4", "d_channels=4", "n_blocks=1"],
+    "infogan": ["base_channels=4", "q_hidden=8"],
+    "began": ["channels=4", "hidden_dim=8", "latent_dim=8", "convs=1"],
 }
 
 

@@ -72,7 +72,9 @@ class Suite(BaseModel):
     measure_s: float | None = Field(None, gt=0, description=(
         "throughput suites: train each entry for this many seconds (a fixed window, so a slow model and a fast "
         "one are timed over the same wall time) instead of a fixed number of steps"))
-    metrics: list[str] = Field(default_factory=list, description="Metrics shown in the leaderboard")
+    metrics: list[str] = Field(default_factory=list, description=(
+        "Metrics shown in the leaderboard; 'diagnostic:NAME' names a model's own diagnostic "
+        "(PhaseResult.diagnostics, final value; NAME as recorded, '<phase>/<key>', or just '<key>')"))
     references: list[Reference] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -189,8 +191,12 @@ def _train_entry(entry: dict[str, Any], suite: Suite, run_dir: Path, data_dir: P
     status = "non-finite" if not finite else ("time-limit" if summary["status"] == "time-limit" else "ok")
     by_generator = summary.get("metrics_by_generator") or {}
     generator = suite.generator if suite.generator in by_generator else summary.get("scored_generator", "raw")
+    from ..train.state import diagnostic_metrics
+
+    diagnostics = {f"diagnostic:{k}": v for k, v in diagnostic_metrics(summary.get("diagnostics") or {}).items()}
     return {"status": status, "dataset": run.dataset, "generator": generator,
-            "metrics": by_generator.get(generator, summary["metrics"]), "metrics_by_generator": by_generator,
+            "metrics": {**by_generator.get(generator, summary["metrics"]), **diagnostics},
+            "metrics_by_generator": by_generator,
             "throughput": summary["throughput"], "counters": summary["counters"], "run_dir": str(directory.path),
             "steps": summary["steps"], "steps_planned": run.train.steps, "stopped": summary.get("stopped"),
             "protocol": summary.get("protocol", {})}

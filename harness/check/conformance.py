@@ -18,8 +18,12 @@ harness relies on:
 ``samples``               ``sample()`` gives finite ``(n, *shape)`` tensors; images within ``value_range``
 ``seed``                  the same seed gives the same samples and another seed different ones
 ``fp32`` / ``bf16``       a few training steps stay finite in fp32 and under bf16 autocast
-``resume``                checkpoint → resume equals the uninterrupted run, bit for bit
-``data-parallel``         two CPU processes (gloo) train with bit-identical replicas
+``tricks``                a few steps with the input-side tricks the plugin accepts (instance noise,
+                          DiffAugment, PacGAN, R1), D seen through the harness's view
+``resume``                checkpoint → resume equals the uninterrupted run, bit for bit (networks,
+                          optimizers, noise, data order, the plugin's state)
+``data-parallel``         two CPU processes (gloo) train with bit-identical replicas and plugin state
+                          (compared without syncing it first)
 ========================  ===========================================================================
 
 Configuration: the plugin's default dataset (or ``dataset=``), then the preset ``NAME/check`` when
@@ -31,7 +35,7 @@ ships a ``NAME/check`` preset with small ones (see ``examples/plugin-template``)
 The checks live one family to a module of this package, each a function of the shared
 :class:`~.session.CheckSession` (the loaded plugin, the check configuration, the built networks, the
 fp32 run): :mod:`.discovery` (discovery, spec, presets), :mod:`.build` (build, contract, samples,
-seed), :mod:`.training` (fp32, bf16), :mod:`.resume` and :mod:`.data_parallel`. :mod:`.monitor`
+seed), :mod:`.training` (fp32, bf16), :mod:`.tricks`, :mod:`.resume` and :mod:`.data_parallel`. :mod:`.monitor`
 observes the contract (how, it explains) and :mod:`.outcomes` holds how a check ends. This module
 holds the list of checks, the report types and :func:`run_checks`, and is the one to import from.
 """
@@ -46,7 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from . import build, data_parallel, discovery, resume, training
+from . import build, data_parallel, discovery, resume, training, tricks
 from .build import RANGE_TOLERANCE, SAMPLES
 from .data_parallel import DATA_PARALLEL_TIMEOUT_S
 from .monitor import ContractMonitor, ContractViolation, guarded_plugin_class
@@ -68,8 +72,9 @@ CHECKS: dict[str, str] = {
     "seed": "the same seed gives the same samples, another seed different ones",
     "fp32": "a few training steps stay finite in fp32",
     "bf16": "a few training steps stay finite under bf16 autocast",
-    "resume": "checkpoint → resume equals the uninterrupted run, bit for bit",
-    "data-parallel": "two CPU processes (gloo) train with bit-identical replicas",
+    "tricks": "a few steps with the input-side tricks the plugin accepts (D behind the harness's view)",
+    "resume": "checkpoint → resume equals the uninterrupted run, bit for bit (plugin state included)",
+    "data-parallel": "two CPU processes (gloo) train with bit-identical replicas and plugin state",
 }
 
 #: each check's function, in the order of CHECKS
@@ -83,6 +88,7 @@ _RUNS: dict[str, Callable[[CheckSession], str]] = {
     "seed": build.check_seed,
     "fp32": training.check_fp32,
     "bf16": training.check_bf16,
+    "tricks": tricks.check_tricks,
     "resume": resume.check_resume,
     "data-parallel": data_parallel.check_data_parallel,
 }

@@ -53,7 +53,10 @@ def _data_parallel_worker(rank: int, world: int, port: int, payload: dict[str, A
         no_evaluation(trainer)
         summary = trainer.fit()
         result = {"distributed": summary["distributed"], "steps": summary["steps"], "status": summary["status"],
-                  "counters": summary["counters"]}
+                  "counters": summary["counters"],
+                  # the plugin state as raw bytes: compared across ranks as it is, never synced first
+                  "state": {key: value.detach().cpu().contiguous().numpy().tobytes().hex()
+                            for key, value in trainer.ctx.state.items()}}
     except BaseException as error:
         (out / f"rank{rank}.error").write_text(error_text(error) + "\n" + traceback.format_exc())
         raise
@@ -103,5 +106,12 @@ def check_data_parallel(session: CheckSession) -> str:
             raise Fail(f"the {world} processes' copies of the networks differ after {result['steps']} steps: the "
                        "plugin changes weights outside the optimizers' steps in a rank-dependent way, or keeps "
                        "parameters that no phase updates in sync")
+        if result.get("state") != results[0].get("state"):
+            differing = sorted(k for k in results[0]["state"] if result["state"].get(k) != results[0]["state"][k])
+            raise Fail(f"the plugin state {differing} differs between rank 0 and rank {rank} after {result['steps']} "
+                       "steps: each process updated it from its own part of the batch; average what the update "
+                       "uses with ctx.mean_over_processes(...) in Phase.after_step")
+    state = f" and plugin state {sorted(results[0]['state'])}" if results[0].get("state") else ""
     return (f"{world} gloo processes × batch {session.run.train.batch_size} "
-            f"(global {world * session.run.train.batch_size}): replicas bit-identical after {results[0]['steps']} steps")
+            f"(global {world * session.run.train.batch_size}): replicas{state} bit-identical after "
+            f"{results[0]['steps']} steps")

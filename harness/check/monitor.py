@@ -2,7 +2,7 @@
 code runs, so a plugin doing the harness's work (backward, optimizer steps, device moves) is caught
 in the act, with the plugin's file and line.
 
-While plugin code runs (``build``, ``optimizers``, ``phases``, every phase step and ``after_update``,
+While plugin code runs (``build``, ``optimizers``, ``phases``, every phase step, ``after_update``, ``after_step``,
 ``sample``) the check patches ``Tensor.backward``, ``torch.autograd.backward``/``grad``,
 ``Tensor.to``/``cuda``/``cpu``, ``Module.to``/``cuda``/``cpu`` and registers a global optimizer step
 pre-hook. A call made from the plugin's own code (not from torch or from ``ganzoo.harness``, e.g.
@@ -217,7 +217,8 @@ def guarded_plugin_class(cls: type, monitor: ContractMonitor) -> type:
         if not isinstance(phases, list) or not all(isinstance(p, Phase) for p in phases):
             return phases  # the trainer reports the contract error
         return [replace(p, step=monitor.wrap(p.step, f"phase {p.name!r}"),
-                        after_update=monitor.wrap(p.after_update, f"phase {p.name!r} after_update"))
+                        after_update=monitor.wrap(p.after_update, f"phase {p.name!r} after_update"),
+                        after_step=monitor.wrap(p.after_step, f"phase {p.name!r} after_step"))
                 for p in phases]
 
     def sample(self, nets, ctx, n, labels=None):

@@ -62,6 +62,12 @@ def training_state_difference(a: Any, b: Any) -> str | None:
                                   f"optimizer of {name}")
         if found:
             return found
+    found = _first_difference(dict(a.ctx.state), dict(b.ctx.state), "the plugin state (ctx.state)")
+    if found:
+        return found
+    found = _first_difference(a.rates.plateau_state(), b.rates.plateau_state(), "the plateau schedules")
+    if found:
+        return found
     found = _first_difference(a.ctx.generator.get_state(), b.ctx.generator.get_state(), "the step context's noise")
     return found or _first_difference(a.source.state_dict(), b.source.state_dict(), "the data order")
 
@@ -97,4 +103,5 @@ def check_resume(session: CheckSession) -> str:
                    "no state outside the networks")
     raise Fail(f"resumed run differs from the uninterrupted one in {difference} (checkpoint at step {half} of "
                f"{steps}): state the plugin keeps outside its networks and optimizers (attributes set during "
-               "training, tensors that are not parameters or buffers) is not checkpointed")
+               "training, tensors that are not parameters or buffers) is not checkpointed; keep it in "
+               "GANPlugin.initial_state() / ctx.state")

@@ -77,11 +77,13 @@ def show(model: Annotated[str, typer.Argument(help="Model name, e.g. wgan-gp")])
     out.print(table)
     presets = presets_for(model)
     if presets:
-        table = Table(title="presets (registry.toml)")
-        for column in ("preset", "dataset", "description"):
+        table = Table(title="presets")
+        for column in ("preset", "dataset", "from", "description"):
             table.add_column(column)
         for name, preset in presets.items():
-            table.add_row(name, preset.dataset, preset.description)
+            origin = preset.origin or "registry.toml"
+            source = "registry.toml" if origin.endswith("registry.toml") else origin
+            table.add_row(name, preset.dataset, source, preset.description)
         out.print(table)
 
 

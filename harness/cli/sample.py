@@ -4,7 +4,8 @@ The networks come from the run directory's checkpoint (``harness.train.checkpoin
 plugin rebuilt from the checkpoint's config and weights, loaded with ``weights_only=True``); the EMA
 generator is used when the run kept one, as for the grids written during training.
 Noise is seeded (``--seed``), so the same command draws the same grid again. Conditional models
-draw one column per class, or only class K with ``--class K``.
+draw one column per class, or only class K with ``--class K``. ``--view NAME`` renders one of the
+plugin's named sample views instead (``GANPlugin.sample_views``, e.g. InfoGAN's ``traversal``).
 """
 
 from __future__ import annotations
@@ -53,6 +54,19 @@ def render_samples(plugin: GANPlugin, nets: Networks, out: Path, n: int = 64, cl
     return out
 
 
+def render_view_file(plugin: GANPlugin, nets: Networks, view: str, out: Path, seed: int = 0) -> Path:
+    """The plugin's sample view ``view`` as an image grid at ``out``."""
+    from ..evaluation.sampling import render_view
+
+    device = next(next(iter(nets.values())).parameters()).device
+    try:
+        images, nrow = render_view(plugin, nets, view, seed, device)
+    except KeyError as error:
+        raise SampleError(error.args[0]) from None
+    image_grid(images, out, nrow=nrow)
+    return out
+
+
 def _scatter(points: torch.Tensor, path: Path, title: str) -> None:
     import matplotlib.pyplot as plt  # harness.plots (imported above) selected the headless backend
 
@@ -79,11 +93,16 @@ def sample(
                                                 "(default RUN_DIR/samples/sample-N.png)")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the noise")] = 0,
     checkpoint: Annotated[str, typer.Option(help="'last', 'best' or a step number")] = "last",
+    view: Annotated[Optional[str], typer.Option(help="A named sample view of the plugin (e.g. traversal)")] = None,
 ) -> Path:
-    """Render a grid of samples from a saved run."""
+    """Render a grid of samples (or a named sample view) from a saved run."""
     from ..train.checkpoint import load_networks
 
     plugin, nets, ema = load_networks(run_dir, int(checkpoint) if checkpoint.isdigit() else checkpoint)
+    if view is not None:
+        path = render_view_file(plugin, ema or nets, view, out or run_dir / "samples" / f"view_{view}.png", seed)
+        typer.echo(f"wrote {path}")
+        return path
     path = render_samples(plugin, ema or nets, out or default_output(run_dir, n, class_index), n, class_index, seed)
     typer.echo(f"wrote {path}")
     return path

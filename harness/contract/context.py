@@ -34,6 +34,12 @@ class NoiseSource:
             raise ValueError("random_labels() needs labelled data; this dataset has no classes")
         return torch.randint(self.num_classes, (n,), device=self.device, generator=self.generator)
 
+    def uniform(self, n: int, dim: int, low: float = -1.0, high: float = 1.0) -> Tensor:
+        return low + (high - low) * torch.rand(n, dim, device=self.device, generator=self.generator)
+
+    def categorical(self, n: int, k: int) -> Tensor:
+        return torch.randint(k, (n,), device=self.device, generator=self.generator)
+
 
 def local_seed(seed: int, rank: int) -> int:
     """The seed of a rank's private streams (distinct per rank, and from the shared stream)."""
@@ -51,6 +57,9 @@ class TrainingContext(NoiseSource):
         self.step = 0
         self.real_target = real_target
         self.loss_scale = 1.0  # the current phase's fp16 loss scale, for the penalties
+        #: the plugin's training state (``GANPlugin.initial_state``), on the device; read-only in steps,
+        #: changed in ``Phase.after_step`` (which runs only for applied steps)
+        self.state: dict[str, Tensor] = {}
 
     def _shard(self, draw: Callable[[int], Tensor], n: int) -> Tensor:
         if self.world == 1:
@@ -65,6 +74,24 @@ class TrainingContext(NoiseSource):
             raise ValueError("random_labels() needs labelled data; this dataset has no classes")
         return self._shard(lambda m: torch.randint(self.num_classes, (m,), device=self.device,
                                                    generator=self.generator), n)
+
+    def uniform(self, n: int, dim: int, low: float = -1.0, high: float = 1.0) -> Tensor:
+        return low + (high - low) * self._shard(
+            lambda m: torch.rand(m, dim, device=self.device, generator=self.generator), n)
+
+    def categorical(self, n: int, k: int) -> Tensor:
+        return self._shard(lambda m: torch.randint(k, (m,), device=self.device, generator=self.generator), n)
+
+    def mean_over_processes(self, value: Tensor) -> Tensor:
+        """The mean of ``value`` over the data-parallel processes (itself with one process), so that
+        plugin state computed from each process's half-batch stays identical on every replica."""
+        if self.world == 1:
+            return value
+        import torch.distributed as dist
+
+        out = value.detach().clone().float()
+        dist.all_reduce(out)
+        return (out / self.world).to(value.dtype)
 
     def gradient_penalty(self, critic, real: Tensor, fake: Tensor, *args: Tensor, target: float = 1.0) -> Tensor:
         shape = (1,) * (real.dim() - 1)

@@ -42,6 +42,19 @@ if TYPE_CHECKING:  # pragma: no cover
     from .tricks_config import TricksConfig
 
 
+class PlateauSpec(BaseModel):
+    """A learning-rate schedule driven by a training signal (BEGAN's decay when M_global stalls)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    diagnostic: str
+    factor: float = Field(0.5, gt=0, lt=1)
+    patience: int = Field(1000, ge=1)
+    #: an improvement must beat the best value by this relative margin
+    threshold: float = Field(0.0, ge=0)
+    min_lr: float = Field(0.0, ge=0)
+
+
 class OptimizerSpec(BaseModel):
     """Which optimizer the harness builds for one network (the harness owns the object)."""
 
@@ -56,6 +69,14 @@ class OptimizerSpec(BaseModel):
     #: ``decay_start`` (a fraction of the run) then linearly to 0 (CycleGAN's schedule)
     decay: Literal["none", "linear"] = "none"
     decay_start: float = Field(default=0.5, ge=0, lt=1)
+    #: parameter groups with their own learning rate: submodule-name prefix → lr (e.g. ``{"q_head": 2e-4}``
+    #: gives the parameters of the network's ``q_head`` submodule lr 2e-4); every other parameter gets ``lr``
+    param_groups: dict[str, float] = Field(default_factory=dict)
+    #: lower the learning rates when a diagnostic stops improving (falling), e.g.
+    #: ``PlateauSpec(diagnostic="M_global", factor=0.5, patience=2000)``: ×factor after ``patience``
+    #: iterations without a new minimum. The diagnostic is a ``PhaseResult.diagnostics`` key, as
+    #: recorded: ``"<phase>/<key>"`` or just ``"<key>"`` when one phase reports it.
+    plateau: PlateauSpec | None = None
 
 
 class Networks(dict[str, nn.Module]):
@@ -91,12 +112,19 @@ class PhaseResult:
     ``logs`` are scalars to record (tensors are detached and averaged by the harness).
     ``d_real``/``d_fake`` are the discriminator's raw outputs on real and generated data,
     when the phase computed them; the harness derives its stability diagnostics from them.
+    They must be 1-D with one score per judged sample: length N, or N/pack under PacGAN packing
+    (a plugin whose D has no scalar scores sets ``GANPlugin.scalar_scores = False`` and leaves them out).
     """
 
     loss: Tensor
     logs: dict[str, Tensor | float] = field(default_factory=dict)
     d_real: Tensor | None = None
     d_fake: Tensor | None = None
+    #: the plugin's own diagnostics (scalars): recorded at the step (not averaged over the log
+    #: interval) in metrics.jsonl ``diagnostics`` as ``"<phase>/<key>"``, plotted in their own
+    #: panel, reported in summary.json (final values) and report.md, usable as ``train.best_metric``
+    #: and as a bench metric column, and as the signal of ``OptimizerSpec.plateau``
+    diagnostics: dict[str, Tensor | float] = field(default_factory=dict)
 
 
 class StepContext(Protocol):
@@ -106,11 +134,23 @@ class StepContext(Protocol):
     device: torch.device
     real_target: float  # 1.0, or less with one-sided label smoothing
 
+    state: dict[str, Tensor]  # the plugin's training state (GANPlugin.initial_state); change it in after_step
+
     def latent(self, n: int, dim: int) -> Tensor:
         """Standard-normal noise of shape (n, dim) on the training device."""
 
+    def uniform(self, n: int, dim: int, low: float = -1.0, high: float = 1.0) -> Tensor:
+        """Uniform noise U(low, high) of shape (n, dim) on the training device (seeded like ``latent``)."""
+
+    def categorical(self, n: int, k: int) -> Tensor:
+        """Uniform integer codes in [0, k) of shape (n,) on the training device (seeded like ``latent``)."""
+
     def random_labels(self, n: int) -> Tensor:
         """Uniform class labels of shape (n,) on the training device."""
+
+    def mean_over_processes(self, value: Tensor) -> Tensor:
+        """The mean over data-parallel processes (the value itself with one process): use it on
+        anything a state update computes from the local half-batch, so replicas stay identical."""
 
     def gradient_penalty(self, critic: Callable[..., Tensor], real: Tensor, fake: Tensor, *args: Tensor,
                          target: float = 1.0) -> Tensor:
@@ -128,8 +168,16 @@ class SampleContext(Protocol):
 
     def latent(self, n: int, dim: int) -> Tensor: ...
 
+    def uniform(self, n: int, dim: int, low: float = -1.0, high: float = 1.0) -> Tensor: ...
+
+    def categorical(self, n: int, k: int) -> Tensor: ...
+
 
 StepFn = Callable[[Networks, Batch, StepContext], PhaseResult]
+#: ``after_step(nets, result, ctx)``: runs under ``torch.no_grad()`` after an *applied* optimizer step
+AfterStepFn = Callable[[Networks, PhaseResult, StepContext], None]
+#: a named sample view: ``view(nets, ctx) -> (images, nrow)``, rendered as a grid of ``nrow`` columns
+SampleView = Callable[[Networks, SampleContext], tuple[Tensor, int]]
 
 
 @dataclass(frozen=True)
@@ -138,9 +186,15 @@ class Phase:
 
     Each iteration runs every phase in order, ``repeats`` times each, drawing a fresh batch
     for each repeat. ``repeats`` may be a function of the completed iterations (e.g. WGAN's
-    100 critic steps for the first 25 generator iterations): ``repeats=lambda step: ...``. Only the optimizers of ``updates`` step; the other networks are frozen
-    (no parameter gradients) while this phase runs. ``after_update`` runs under
-    ``torch.no_grad()`` after the optimizer step (e.g. WGAN's weight clipping).
+    100 critic steps for the first 25 generator iterations): ``repeats=lambda step: ...``. Only the
+    optimizers of ``updates`` step; the other networks are frozen (no parameter gradients) while
+    this phase runs.
+
+    Hooks, both under ``torch.no_grad()`` and only after a step the harness *applied* (never after a
+    step skipped as non-finite or by the fp16 scaler): ``after_update(nets)`` (e.g. WGAN's weight
+    clipping) and ``after_step(nets, result, ctx)``, which also sees the step's ``PhaseResult`` and
+    is the one place to change plugin state (``ctx.state``, e.g. BEGAN's k_t). The loss's backward
+    runs after the step function returns, so a step must not modify in place a tensor its loss used.
     """
 
     name: str
@@ -148,6 +202,7 @@ class Phase:
     updates: tuple[str, ...]
     repeats: int | Callable[[int], int] = 1
     after_update: Callable[[Networks], None] | None = None
+    after_step: AfterStepFn | None = None
 
     def __post_init__(self) -> None:
         if not callable(self.repeats) and self.repeats < 1:
@@ -185,6 +240,13 @@ class GANPlugin(ABC):
     #: configuration ``ganzoo check my-gan`` uses. Validated like registry.toml's (harness.contract.presets);
     #: on a name clash the registry.toml table wins and the clash is reported.
     presets: ClassVar[Mapping[str, Mapping[str, Any]]] = MappingProxyType({})
+    #: harness tricks this plugin refuses, trick name (a ``TricksConfig`` field) → reason; a run that
+    #: asks for one is rejected when it is configured, with this reason (e.g. ``{"pack": "the Q head
+    #: needs one code per sample"}``)
+    unsupported_tricks: ClassVar[Mapping[str, str]] = MappingProxyType({})
+    #: False when the discriminator has no per-sample scalar score (e.g. BEGAN's autoencoder): the
+    #: harness then leaves the D-score diagnostics out instead of computing them from other outputs
+    scalar_scores: ClassVar[bool] = True
 
     def __init__(self, config: ModelConfig, data: DataInfo, tricks: TricksConfig | None = None) -> None:
         from .tricks_config import TricksConfig
@@ -208,3 +270,14 @@ class GANPlugin(ABC):
     @abstractmethod
     def sample(self, nets: Networks, ctx: SampleContext, n: int, labels: Tensor | None = None) -> Tensor:
         """Draw ``n`` samples in data space (labels for conditional models)."""
+
+    def initial_state(self) -> dict[str, float | Tensor]:
+        """Training state that is not a weight (e.g. BEGAN's k_t), by name. The harness keeps it on the
+        device as ``ctx.state[name]`` (floats become 0-d float32 tensors), checkpoints it, restores it on
+        resume and NaN-guard rollback, and lets it change only in ``Phase.after_step``."""
+        return {}
+
+    def sample_views(self) -> Mapping[str, SampleView]:
+        """Named structured sample grids, e.g. ``{"traversal": fn}`` with ``fn(nets, ctx) -> (images, nrow)``;
+        rendered into samples/ at the end of a run, shown in report.md, and by ``ganzoo sample RUN --view NAME``."""
+        return {}

@@ -20,9 +20,11 @@ name registry.toml also defines, the registry.toml table wins and the clash is r
 
 from __future__ import annotations
 
+import difflib
+
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -63,12 +65,17 @@ def registry_path() -> Path:
     return Path(__file__).resolve().parents[2] / "registry.toml"
 
 
-def format_errors(error: ValidationError, path: Path | str, table: str) -> str:
-    lines = []
+def format_errors(error: ValidationError, path: Path | str, table: str, fields: Iterable[str] = ()) -> str:
+    """One line per problem, naming the file and table; an unknown field gets a "did you mean" from ``fields``."""
+    lines, known = [], list(fields)
     for item in error.errors():
         field = ".".join(str(p) for p in item["loc"]) or "(table)"
         got = f" (got {item['input']!r})" if item["type"] != "missing" and "input" in item else ""
-        lines.append(f"{path}: [{table}] field '{field}': {item['msg']}{got}")
+        hint = ""
+        if item["type"] == "extra_forbidden" and known:
+            close = difflib.get_close_matches(str(item["loc"][-1]), known, n=3, cutoff=0.5)
+            hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else f"; the fields are: {', '.join(known)}"
+        lines.append(f"{path}: [{table}] field '{field}': {item['msg']}{got}{hint}")
     return "\n".join(lines)
 
 
@@ -218,11 +225,13 @@ def validate_preset(name: str, preset: Preset, plugin: LoadedPlugin, path: Path 
     try:
         TrainConfig.model_validate(preset.train)
     except ValidationError as error:
-        raise PresetError(format_errors(error, path, f'presets."{name}".train')) from None
+        raise PresetError(f"preset {name!r}:\n" + format_errors(error, path, f'presets."{name}".train',
+                                                               TrainConfig.model_fields)) from None
     try:
         plugin.cls.Config.model_validate(preset.params)
     except ValidationError as error:
-        raise PresetError(format_errors(error, path, f'presets."{name}".params')) from None
+        raise PresetError(f"preset {name!r}:\n" + format_errors(error, path, f'presets."{name}".params',
+                                                               plugin.cls.Config.model_fields)) from None
 
 
 def presets_for(model: str, path: Path | None = None) -> dict[str, Preset]:

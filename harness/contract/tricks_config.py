@@ -6,6 +6,9 @@ configuration, before any network exists, so an inapplicable trick is refused wi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .spec import DataKind, Family, ModelSpec
@@ -56,10 +59,21 @@ class TricksConfig(BaseModel):
         return self != TricksConfig()
 
 
+def active_tricks(tricks: TricksConfig) -> list[str]:
+    """The tricks switched on (fields that differ from their default; a schedule's length is no trick)."""
+    default = TricksConfig()
+    return [name for name in TricksConfig.model_fields
+            if name != "instance_noise_steps" and getattr(tricks, name) != getattr(default, name)]
+
+
 def incompatibilities(tricks: TricksConfig, spec: ModelSpec, data_kind: DataKind,
-                      architecture_tricks: frozenset[str]) -> list[str]:
-    """Reasons why the chosen tricks cannot apply to this plugin and data (empty: all fine)."""
-    reasons = []
+                      architecture_tricks: frozenset[str],
+                      unsupported: Mapping[str, str] = MappingProxyType({})) -> list[str]:
+    """Reasons why the chosen tricks cannot apply to this plugin and data (empty: all fine).
+
+    ``unsupported``: the plugin's own refusals (``GANPlugin.unsupported_tricks``), trick → reason."""
+    reasons = [f"{name}: {spec.name} does not support it: {unsupported[name]}"
+               for name in active_tricks(tricks) if name in unsupported]
     if tricks.label_smoothing and spec.family not in (Family.minimax, Family.least_squares):
         reasons.append(f"label_smoothing needs real/fake targets (minimax or least-squares loss); "
                        f"{spec.name} uses a {spec.family.value} loss")

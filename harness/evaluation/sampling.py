@@ -43,3 +43,16 @@ def generate(plugin: GANPlugin, nets: Networks, n: int, seed: int, device: torch
             part_labels = None if labels is None else labels[start : start + size].to(device)
             parts.append(plugin.sample(nets, noise, size, part_labels).float().cpu())
     return torch.cat(parts)
+
+
+@torch.no_grad()
+def render_view(plugin: GANPlugin, nets: Networks, name: str, seed: int, device: torch.device) -> tuple[Tensor, int]:
+    """One named sample view (``GANPlugin.sample_views``): (images on CPU, columns), from fixed noise."""
+    views = plugin.sample_views()
+    if name not in views:
+        offered = ", ".join(sorted(views)) or "none"
+        raise KeyError(f"{plugin.spec.name} has no sample view {name!r}; it offers: {offered}")
+    with eval_mode(nets):
+        images, nrow = views[name](nets, NoiseSource(device, seed))
+    return images.float().cpu(), int(nrow)
+

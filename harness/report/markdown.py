@@ -63,13 +63,17 @@ def write_report(run_dir: Path) -> Path:
     if (run_dir / "metrics.jsonl").exists():
         records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines() if line.strip()]
     plots = run_dir / "plots"
+    own = set(summary.get("diagnostics") or {})  # the plugin's own diagnostics (PhaseResult.diagnostics)
+    harness_diagnostics = {k: v for k, v in _series(records, "diagnostics").items() if k not in own}
     figures = {
         "Losses": _plot(_series(records, "losses"), plots / "losses.png", "losses per phase"),
-        "Gradient norms": _plot({k: v for k, v in _series(records, "diagnostics").items() if "grad_norm" in k},
+        "Gradient norms": _plot({k: v for k, v in harness_diagnostics.items() if "grad_norm" in k},
                                 plots / "grad_norms.png", "gradient norms (before clipping)", log=True),
-        "Discriminator outputs": _plot({k: v for k, v in _series(records, "diagnostics").items()
+        "Discriminator outputs": _plot({k: v for k, v in harness_diagnostics.items()
                                         if any(t in k for t in ("d_real", "d_fake", "r_t", "accuracy"))},
                                        plots / "discriminator.png", "D(real), D(fake), accuracy, r_t"),
+        "Model diagnostics": _plot({k: v for k, v in _series(records, "diagnostics").items() if k in own},
+                                   plots / "model_diagnostics.png", "the model's own diagnostics (at the step)"),
         "Metrics over training": _plot({k: v for k, v in _series(records, "metrics").items() if k != "n_samples"},
                                        plots / "metrics.png", "evaluation metrics"),
         "Throughput": _plot({"images/s": _series(records, "throughput").get("images_per_s", ([], []))},
@@ -81,6 +85,9 @@ def write_report(run_dir: Path) -> Path:
     preset = f" (preset {config['preset']})" if config.get("preset") else ""
     lines += [f"Status: **{status}** after {steps} iterations{preset}.", ""]
     lines += ["## Final metrics", "", *metric_lines(summary, config), ""]
+    if summary.get("diagnostics"):
+        lines += ["## Model diagnostics (last record)", "",
+                  *_table([(k, _fmt(v)) for k, v in summary["diagnostics"].items()], ("diagnostic", "value")), ""]
     warnings = summary.get("warnings") or []
     lines += ["## Warnings", ""]
     lines += [f"- step {w.get('step')}: {w.get('message', w)}" for w in warnings] or ["None raised."]
@@ -92,6 +99,11 @@ def write_report(run_dir: Path) -> Path:
         if path is not None:
             lines += [f"## {title}", "", f"![{title}]({path.relative_to(run_dir)})", ""]
     grids = sorted((run_dir / "samples").glob("*.png")) if (run_dir / "samples").exists() else []
+    views = [g for g in grids if g.stem.startswith("view_")]
+    grids = [g for g in grids if g not in views]
+    if views:
+        lines += ["## Sample views", ""]
+        lines += [f"**{g.stem.removeprefix('view_')}**\n\n![{g.stem}]({g.relative_to(run_dir)})\n" for g in views]
     if grids:
         lines += ["## Samples over training", ""]
         lines += [f"**{g.stem}**\n\n![{g.stem}]({g.relative_to(run_dir)})\n" for g in grids]

@@ -6,6 +6,8 @@ plugin author's mistake surfaces.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import torch
 from torch import nn
 
@@ -13,7 +15,8 @@ from ..contract.config import TrainConfig
 from ..contract.plugin import GANPlugin, Networks, OptimizerSpec, Phase
 from ..report.diagnostics import RuleContext
 from .distributed import DistributedError
-from .optim import build_optimizer
+from .optim import build_optimizer, parameter_groups
+from .records import find_diagnostic
 from .resolve import ConfigError
 
 
@@ -33,6 +36,25 @@ def build_networks(plugin: GANPlugin, device: torch.device, sync_batchnorm: bool
     if sync_batchnorm:
         built = {key: nn.SyncBatchNorm.convert_sync_batchnorm(module) for key, module in built.items()}
     return Networks({key: module.to(device) for key, module in built.items()})
+
+
+def initial_state(plugin: GANPlugin, device: torch.device) -> dict[str, torch.Tensor]:
+    """The plugin's training state (``GANPlugin.initial_state``) as tensors on the device."""
+    name = type(plugin).__name__
+    declared = plugin.initial_state()
+    if not isinstance(declared, Mapping):
+        raise PluginContractError(f"{name}.initial_state() must return a dict of name → float or tensor, "
+                                  f"got {type(declared).__name__}")
+    state = {}
+    for key, value in declared.items():
+        if isinstance(value, torch.Tensor):
+            state[key] = value.detach().clone().to(device)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            state[key] = torch.tensor(float(value), dtype=torch.float32, device=device)
+        else:
+            raise PluginContractError(f"{name}.initial_state()[{key!r}] must be a float or a tensor, "
+                                      f"got {type(value).__name__}")
+    return state
 
 
 def check_phases(plugin: GANPlugin, phases: list[Phase], nets: Networks) -> list[Phase]:
@@ -63,7 +85,9 @@ def params_of(nets: Networks, names: tuple[str, ...]) -> list[nn.Parameter]:
 class LearningRates:
     """The optimizers of the networks some phase updates, and their learning-rate schedule.
 
-    lr = spec lr × ``scale`` (the product of the NaN guard's rollback factors) × the spec's decay.
+    lr = spec lr (or its parameter group's) × ``scale`` (the product of the NaN guard's rollback
+    factors) × the spec's decay × its plateau factor (``OptimizerSpec.plateau``, lowered by
+    :meth:`observe` when a plugin diagnostic stops falling).
     """
 
     def __init__(self, plugin: GANPlugin, phases: list[Phase], nets: Networks, total_steps: int) -> None:
@@ -77,15 +101,54 @@ class LearningRates:
         self.scale = 1.0
         self.scheduled: dict[str, OptimizerSpec] = {
             net: specs[net] for net in sorted(needed) if getattr(specs[net], "decay", "none") != "none"}
-        self.optimizers = {net: build_optimizer(specs[net], nets[net].parameters()) for net in sorted(needed)}
+        self.optimizers = {}
+        for net in sorted(needed):
+            try:
+                groups = parameter_groups(specs[net], nets[net])
+            except ValueError as error:
+                raise PluginContractError(f"{type(plugin).__name__}.optimizers()[{net!r}]: {error}") from None
+            self.optimizers[net] = build_optimizer(specs[net], groups)
+        self.base_lrs = {net: [g["lr"] for g in opt.param_groups] for net, opt in self.optimizers.items()}
+        self.plateaus = {net: specs[net].plateau for net in sorted(needed) if specs[net].plateau is not None}
+        #: per network with a plateau schedule: best value, step of the last improvement, factor so far
+        self.plateau_progress: dict[str, dict[str, float]] = {
+            net: {"best": float("inf"), "since": 0, "factor": 1.0} for net in self.plateaus}
 
     def apply(self, step: int) -> None:
         """Set scheduled learning rates for the coming iteration."""
         for name, spec in self.scheduled.items():
             start = spec.decay_start * self.total_steps
             decay = 1.0 if step < start else max(0.0, (self.total_steps - step) / max(self.total_steps - start, 1.0))
-            for group in self.optimizers[name].param_groups:
-                group["lr"] = spec.lr * self.scale * decay
+            factor = self.plateau_progress[name]["factor"] if name in self.plateau_progress else 1.0
+            for group, base in zip(self.optimizers[name].param_groups, self.base_lrs[name]):
+                group["lr"] = base * self.scale * decay * factor
+
+    def observe(self, step: int, diagnostics: dict[str, float]) -> list[str]:
+        """Plateau schedules: a new value of their diagnostic at ``step``; returns what was lowered."""
+        lowered = []
+        for name, plateau in self.plateaus.items():
+            value = find_diagnostic(diagnostics, plateau.diagnostic)
+            if value is None or value != value:
+                continue
+            progress = self.plateau_progress[name]
+            if value < progress["best"] * (1 - plateau.threshold if progress["best"] > 0 else 1 + plateau.threshold):
+                progress["best"], progress["since"] = value, step
+            elif step - progress["since"] >= plateau.patience:
+                progress["factor"] *= plateau.factor
+                progress["since"] = step  # patience again before the next cut
+                for group in self.optimizers[name].param_groups:
+                    group["lr"] = max(group["lr"] * plateau.factor, plateau.min_lr)
+                lowered.append(f"{name} lr ×{plateau.factor:g} ({plateau.diagnostic} has not fallen below "
+                               f"{progress['best']:.4g} for {plateau.patience} iterations)")
+        return lowered
+
+    def plateau_state(self) -> dict[str, dict[str, float]]:
+        return {net: dict(progress) for net, progress in self.plateau_progress.items()}
+
+    def load_plateau_state(self, saved: dict[str, dict[str, float]]) -> None:
+        for net, progress in saved.items():
+            if net in self.plateau_progress:
+                self.plateau_progress[net] = dict(progress)
 
 
 def check_machine(train: TrainConfig, device: torch.device) -> None:

@@ -15,7 +15,7 @@ from ..contract.config import RunConfig
 from ..contract.plugin import GANPlugin, Networks
 from ..contract.spec import DataKind
 from ..data.base import DataSource
-from ..evaluation.sampling import generate
+from ..evaluation.sampling import generate, render_view
 from ..evaluation.scoring import evaluate_with_protocols, translation_grid
 from ..report.plots import image_grid, scatter_points
 from ..report.rundir import RunDir
@@ -62,6 +62,15 @@ class RunEvaluator:
                     device=self.device, data_dir=self.data_dir, extractor=train.eval_extractor)
                 results[label] = (metrics, protocol)
         return self.dist.broadcast_object(results)
+
+    def render_views(self, nets: Networks) -> dict[str, Path]:
+        """Every sample view of the plugin as ``samples/view_<name>.png`` (fixed seed)."""
+        paths = {}
+        for name in sorted(self.plugin.sample_views()):
+            images, nrow = render_view(self.plugin, nets, name, self.run.train.seed + GRID_SEED_OFFSET, self.device)
+            paths[name] = self.run_dir.samples / f"view_{name}.png"
+            image_grid(images, paths[name], nrow=nrow)
+        return paths
 
     def plot(self, tag: str, nets: Networks, step: int) -> None:
         if not self.dist.is_main:

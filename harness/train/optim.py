@@ -10,7 +10,28 @@ from torch import nn
 from ..contract.plugin import OptimizerSpec
 
 
-def build_optimizer(spec: OptimizerSpec, params: Iterable[nn.Parameter]) -> torch.optim.Optimizer:
+def parameter_groups(spec: OptimizerSpec, module: nn.Module) -> list[dict]:
+    """``spec.param_groups`` (submodule-name prefix → lr) as torch parameter groups; the rest get ``spec.lr``.
+
+    The longest matching prefix wins; a prefix that matches no parameter is an error."""
+    if not spec.param_groups:
+        return [{"params": list(module.parameters()), "lr": spec.lr}]
+    prefixes = sorted(spec.param_groups, key=len, reverse=True)
+    groups: dict[str | None, list[nn.Parameter]] = {prefix: [] for prefix in prefixes}
+    groups[None] = []
+    for name, param in module.named_parameters():
+        match = next((p for p in prefixes if name == p or name.startswith(p.rstrip(".") + ".")), None)
+        groups[match].append(param)
+    empty = [p for p in prefixes if not groups[p]]
+    if empty:
+        names = sorted({n.split(".")[0] for n, _ in module.named_parameters()})
+        raise ValueError(f"OptimizerSpec.param_groups: {empty} name no parameters of {type(module).__name__} "
+                         f"(its top-level submodules with parameters: {names})")
+    result = [{"params": groups[None], "lr": spec.lr}] if groups[None] else []
+    return result + [{"params": groups[p], "lr": spec.param_groups[p]} for p in sorted(spec.param_groups)]
+
+
+def build_optimizer(spec: OptimizerSpec, params: Iterable[nn.Parameter] | list[dict]) -> torch.optim.Optimizer:
     params = list(params)
     # foreach kernels batch the per-parameter updates: fewer, larger ops, which matters for small nets
     if spec.kind == "adam":

@@ -55,11 +55,22 @@ class PhaseStepper:
             if not isinstance(result, PhaseResult):
                 raise PluginContractError(f"phase {phase.name!r} of {type(self.plugin).__name__} must return a "
                                           f"PhaseResult, got {type(result).__name__}")
+            check_result(type(self.plugin).__name__, phase.name, result, len(batch), self.train.tricks.pack,
+                         self.plugin.scalar_scores)
             loss = result.loss.float()
             loss = loss + self._r1(phase, batch, result)
         # An inf/NaN loss still goes through backward: under fp16 the scaler must see the inf
         # gradients to lower its scale; otherwise the finite check below skips the step.
-        (scaler.scale(loss) if scaled else loss).backward()
+        try:
+            (scaler.scale(loss) if scaled else loss).backward()
+        except RuntimeError as error:
+            if "modified by an inplace operation" not in str(error):
+                raise
+            raise PluginContractError(
+                f"phase {phase.name!r} of {type(self.plugin).__name__}: backward failed because a tensor the loss "
+                "used was modified in place. Backward runs after your step returns: don't modify in place a "
+                "tensor the loss used (e.g. a buffer or ctx.state); update state in Phase.after_step. "
+                f"(autograd: {error})") from None
         optimizers = [self.optimizers[name] for name in phase.updates]
         loss_bad, grads_bad = self._exchange_and_check(loss, self.phase_params[phase.name], check=not scaled)
 
@@ -101,9 +112,12 @@ class PhaseStepper:
                 optimizer.step()
                 optimizer.zero_grad(set_to_none=True)
         self.guard.good(phase.name)
-        if phase.after_update is not None:
+        if phase.after_update is not None or phase.after_step is not None:
             with torch.no_grad():
-                phase.after_update(self.nets)
+                if phase.after_update is not None:
+                    phase.after_update(self.nets)
+                if phase.after_step is not None:
+                    phase.after_step(self.nets, result, self.ctx)
         self.window.add(phase.name, loss, result, measure, self.scales[phase.name] if scaled else None)
         self.throughput.phases.stop(phase.name, token)
 
@@ -154,3 +168,33 @@ class PhaseStepper:
                 result.logs[f"r1_{name}"] = penalty.detach()
                 total = total + 0.5 * gamma * penalty
         return total
+
+
+def check_result(plugin: str, phase: str, result: PhaseResult, n: int, pack: int, scalar_scores: bool) -> None:
+    """The contract on a PhaseResult's fields, checked without a host sync (shapes and types only)."""
+    where = f"phase {phase!r} of {plugin}"
+    if not isinstance(result.loss, Tensor) or result.loss.numel() != 1:
+        shape = tuple(result.loss.shape) if isinstance(result.loss, Tensor) else type(result.loss).__name__
+        raise PluginContractError(f"{where}: PhaseResult.loss must be a scalar tensor, got {shape}")
+    for field_name in ("logs", "diagnostics"):
+        for key, value in getattr(result, field_name).items():
+            numeric = (isinstance(value, Tensor) and value.numel() == 1 and not value.dtype.is_complex
+                       or isinstance(value, (int, float)) and not isinstance(value, bool))
+            if not numeric:
+                shown = f"a tensor of shape {tuple(value.shape)}" if isinstance(value, Tensor) else repr(value)[:60]
+                raise PluginContractError(f"{where}: PhaseResult.{field_name}[{key!r}] must be a number or a "
+                                          f"one-element tensor, got {shown}")
+    per = max(n // pack, 1)
+    for field_name in ("d_real", "d_fake"):
+        scores = getattr(result, field_name)
+        if scores is None:
+            continue
+        if not scalar_scores:
+            raise PluginContractError(f"{where}: PhaseResult.{field_name} is set but {plugin}.scalar_scores is "
+                                      "False (its D has no scalar scores); leave d_real/d_fake out")
+        if not isinstance(scores, Tensor) or scores.dim() != 1 or scores.shape[0] % per:
+            shape = tuple(scores.shape) if isinstance(scores, Tensor) else type(scores).__name__
+            raise PluginContractError(
+                f"{where}: PhaseResult.{field_name} must be D's scores as a 1-D tensor of length {n} (one per "
+                f"sample){f' or {per} (one per pack of {pack})' if pack > 1 else ''} — or a multiple of it for "
+                f"flattened patch scores — got shape {shape}")

@@ -25,11 +25,17 @@ class LogWindow:
         self.family = family
         self.values: dict[str, list[Tensor]] = defaultdict(list)
         self.diagnostics: dict[str, Any] = {}
+        #: the plugins' own diagnostics (PhaseResult.diagnostics), the latest value of each (no host sync)
+        self.plugin: dict[str, Tensor] = {}
+        #: their values at the last log record (averaged over processes), as floats
+        self.plugin_values: dict[str, float] = {}
 
     def add(self, phase: str, loss: Tensor, result: PhaseResult, measure: bool, loss_scale: float | None) -> None:
         self.values[f"{phase}/loss"].append(loss.detach())
         for key, value in result.logs.items():
             self.values[f"{phase}/{key}"].append(torch.as_tensor(value).detach().float())
+        for key, value in result.diagnostics.items():
+            self.plugin[f"{phase}/{key}"] = torch.as_tensor(value).detach().float().reshape(())
         if measure:
             stats = discriminator_stats(self.family, result.d_real, result.d_fake)
             self.diagnostics.update({f"{phase}/{key}": value for key, value in stats.items()})
@@ -55,6 +61,9 @@ class LogWindow:
         self.values.clear()
         diagnostics = {key: float(value) for key, value in self.diagnostics.items()}
         self.diagnostics.clear()
+        plugin_keys = sorted(self.plugin)
+        if plugin_keys:  # the values at this step, not interval means
+            diagnostics.update(zip(plugin_keys, torch.stack([self.plugin[k] for k in plugin_keys]).tolist()))
         for key, value in sems.items():
             if key.endswith("/loss"):
                 diagnostics[f"{key}_sem"] = value
@@ -68,6 +77,7 @@ class LogWindow:
             gathered = dist.gather_objects((means, diagnostics))
             means = average([g[0] for g in gathered])
             diagnostics = average([g[1] for g in gathered])
+        self.plugin_values = {key: diagnostics[key] for key in plugin_keys}
         return {"step": step, "losses": means, "diagnostics": diagnostics,
                 "throughput": throughput.combine(dist.gather_objects(throughput.local())),
                 "counters": dict(counters)}
@@ -78,6 +88,14 @@ class LogWindow:
 
     def load_state_dict(self, state: dict[str, Tensor], device: torch.device) -> None:
         self.values = defaultdict(list, {key: list(values.to(device).unbind()) for key, values in state.items()})
+
+
+def find_diagnostic(values: dict[str, float], name: str) -> float | None:
+    """A plugin diagnostic by its recorded name ``"<phase>/<key>"``, or by ``"<key>"`` when one phase has it."""
+    if name in values:
+        return values[name]
+    matches = [key for key in values if key.rsplit("/", 1)[-1] == name]
+    return values[matches[0]] if len(matches) == 1 else None
 
 
 def progress_stats(record: dict[str, Any]) -> dict[str, float]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+
 from typing import Any
 
 from pydantic import ValidationError
@@ -33,7 +35,9 @@ def choose_preset(plugin: LoadedPlugin, dataset: str | None, preset: str | None)
     if preset is not None:
         if preset not in available:
             listing = ", ".join(sorted(available)) or "none"
-            raise PresetError(f"no preset {preset!r} for model {model!r}; its presets: {listing}")
+            close = difflib.get_close_matches(preset, list(available), n=1, cutoff=0.5)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise PresetError(f"no preset {preset!r} for model {model!r}.{hint} Its presets: {listing}")
         return preset, available[preset]
     automatic = f"{model}/{dataset or plugin.spec.default_dataset}"
     return (automatic, available[automatic]) if automatic in available else (None, None)
@@ -73,7 +77,8 @@ def resolve_run(model: str, *, dataset: str | None = None, preset: str | None = 
     train = {**(chosen.train if chosen else {}), **(train_overrides or {}), **train_assigned}
     params = {**(chosen.params if chosen else {}), **assigned}
     train_config, model_config = validate_parts(plugin, train, params)
-    problems = incompatibilities(train_config.tricks, plugin.spec, kind, plugin.cls.architecture_tricks)
+    problems = incompatibilities(train_config.tricks, plugin.spec, kind, plugin.cls.architecture_tricks,
+                                 plugin.cls.unsupported_tricks)
     if train_config.batch_size % train_config.tricks.pack:
         problems.append(f"batch_size {train_config.batch_size} is not divisible by pack {train_config.tricks.pack}")
     if problems:

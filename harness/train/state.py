@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import torch
 from accelerate.utils import set_seed
 from torch import Tensor
 
@@ -48,6 +49,7 @@ def capture(t: Trainer, rng: list[Any]) -> dict[str, Any]:
         "scalers": {name: scaler.state_dict() for name, scaler in t.scalers.items()},
         "rng": rng,
         "noise": {"shared": t.ctx.generator.get_state()},
+        "plugin_state": dict(t.ctx.state),
         "data": t.source.state_dict(),
         "trainer": {
             "counters": dict(t.counters),
@@ -56,6 +58,8 @@ def capture(t: Trainer, rng: list[Any]) -> dict[str, Any]:
             "warnings": t.warnings.state_dict(),
             "guard": t.guard.state_dict(),
             "lr_scale": t.rates.scale,
+            "plateau": t.rates.plateau_state(),
+            "plugin_diagnostics": dict(t.window.plugin_values),
             "last_metrics": checkpoint._plain(t.last_metrics),
             "metrics_by_generator": {k: checkpoint._plain(v) for k, v in t.metrics_by_generator.items()},
         },
@@ -87,6 +91,11 @@ def restore(t: Trainer, state: dict[str, Any], *, rollback: bool = False) -> Non
             t._scales[name] = float(scaler.get_scale()) if scaler.is_enabled() else 1.0
         t.source.load_state_dict(state["data"])
         t.ctx.generator.set_state(state["noise"]["shared"])
+        saved_state = state.get("plugin_state", {})
+        if set(saved_state) - set(t.ctx.state):
+            raise KeyError(f"plugin state {sorted(saved_state)} does not match initial_state() {sorted(t.ctx.state)}")
+        for key, value in saved_state.items():  # bit for bit, on the training device
+            t.ctx.state[key] = value.detach().to(t.device, copy=True)
     except (KeyError, ValueError, RuntimeError) as error:
         raise CheckpointError(f"{where} does not fit this run ({type(error).__name__}: {error})") from None
     rng = state["rng"]
@@ -106,6 +115,8 @@ def restore(t: Trainer, state: dict[str, Any], *, rollback: bool = False) -> Non
         t.warnings.load_state_dict(saved["warnings"])
         t.guard.load_state_dict(saved["guard"])
         t.rates.scale = float(saved.get("lr_scale", 1.0))
+        t.rates.load_plateau_state(saved.get("plateau", {}))
+        t.window.plugin_values = dict(saved.get("plugin_diagnostics", {}))
         t.last_metrics = dict(saved.get("last_metrics", {}))
         t.metrics_by_generator = dict(saved.get("metrics_by_generator", {}))
 
@@ -141,7 +152,11 @@ def save_checkpoint(t: Trainer, metrics: dict[str, Any] | None) -> None:
     rng = t.dist.gather_objects(rank_rng(t))
     if t.dist.enabled:
         t.replicas_identical = t.dist.replicas_identical(t.nets.values())
+    if t.dist.enabled:
+        t.state_identical = state_identical(t)
     if t.is_main:
+        if t.run.train.best_metric and t.window.plugin_values:  # a plugin diagnostic may rank checkpoints
+            metrics = {**diagnostic_metrics(t.window.plugin_values), **(metrics or {})}
         t.last_checkpoint = t.checkpoints.save(t.step, capture(t, rng), metrics)
     if t.run.train.nan_policy == "rollback":
         t.good_state = snapshot(t)
@@ -170,6 +185,22 @@ def rollback(t: Trainer, event: NonFiniteEvent, progress: TrainingProgress) -> N
     t.run_dir.append_metrics({"step": t.step, "event": "rollback", "from_step": failed_step,
                               "reason": event.describe(), "learning_rates": lowered})
     progress.message(f"warning: {message}")
+
+
+def diagnostic_metrics(values: dict[str, float]) -> dict[str, float]:
+    """Plugin diagnostics by their recorded names, and by their short names where unambiguous."""
+    short: dict[str, list[float]] = {}
+    for key, value in values.items():
+        short.setdefault(key.rsplit("/", 1)[-1], []).append(value)
+    return {**{k: v[0] for k, v in short.items() if len(v) == 1}, **values}
+
+
+def state_identical(t: Trainer) -> bool:
+    """Do all ranks hold bit-identical plugin state? (compared as raw bytes; never synced first)."""
+    mine = {key: value.detach().cpu().contiguous().view(-1).view(torch.uint8).tolist()
+            if value.numel() else [] for key, value in t.ctx.state.items()}
+    everyone = t.dist.gather_objects(mine)
+    return all(other == everyone[0] for other in everyone[1:])
 
 
 def sync_buffers(t: Trainer) -> None:

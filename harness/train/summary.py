@@ -8,6 +8,7 @@ from ..evaluation.scoring import parameter_count
 from ..report.diagnostics import TrainingWarning
 from ..report.environment import environment
 from ..report.markdown import write_report
+from .state import state_identical
 
 if TYPE_CHECKING:  # pragma: no cover
     from .trainer import Trainer
@@ -28,9 +29,11 @@ def build_summary(t: Trainer) -> dict[str, Any]:
         t.replicas_identical = t.dist.replicas_identical(t.nets.values())
     warnings = [w.as_dict() for w in t.warnings.issued]
     warnings += [TrainingWarning("data", 0, message).as_dict() for message in getattr(t.source, "data_warnings", [])]
-    if t.replicas_identical is False:
+    if t.dist.enabled and t.ctx.state and t.state_identical is None:
+        t.state_identical = state_identical(t)
+    if t.replicas_identical is False or t.state_identical is False:
         warnings.append(TrainingWarning("replicas_differ", t.step, (
-            "the processes' copies of the networks differ: distributed training lost synchronisation "
+            "the processes' copies of the networks (or of the plugin's state) differ: distributed training lost synchronisation "
             "(please report this)")).as_dict())
     best = t.checkpoints.best()
     return {
@@ -40,6 +43,8 @@ def build_summary(t: Trainer) -> dict[str, Any]:
         "status": t.status,
         "steps": t.step,
         "metrics": t.last_metrics,
+        #: the plugin's own diagnostics (PhaseResult.diagnostics) at the last log record
+        "diagnostics": dict(t.window.plugin_values),
         "scored_generator": t.scored_generator,
         "metrics_by_generator": t.metrics_by_generator or {t.scored_generator: t.last_metrics},
         "protocol": t.metric_protocols,
@@ -49,7 +54,7 @@ def build_summary(t: Trainer) -> dict[str, Any]:
         "precision": {"mode": t.precision.name,
                       "loss_scales": dict(t._scales) if t.precision.scaled else {},
                       "amp_skipped": sum(v for k, v in t.counters.items() if k.endswith("amp_skipped"))},
-        "distributed": {"processes": t.dist.world,
+        "distributed": {"processes": t.dist.world, "state_identical": t.state_identical,
                         "global_batch_size": t.run.train.batch_size * t.dist.world,
                         "replicas_identical": t.replicas_identical},
         "checkpoints": {"last": str(t.last_checkpoint) if t.last_checkpoint else None,

@@ -31,7 +31,7 @@ from ..report.rundir import RunDir
 from ..report.throughput import Throughput
 from . import state
 from .build import (LearningRates, PluginContractError, build_networks, check_machine,  # noqa: F401
-                    check_phases, rule_context)
+                    check_phases, initial_state, rule_context)
 from .checkpoint import CheckpointStore
 from .distributed import Distributed
 from .ema import GeneratorEMA
@@ -81,6 +81,7 @@ class Trainer:
         # noise: one stream shared by all ranks, sharded per rank (harness.contract.context)
         self.ctx = TrainingContext(self.device, train.seed, self.source.info.num_classes,
                                    real_target=1.0 - tricks.label_smoothing, rank=self.dist.rank, world=self.dist.world)
+        self.ctx.state = initial_state(self.plugin, self.device)  # the plugin's own state (k_t …), checkpointed
         self.views = {name: DiscriminatorView(self.nets[name], tricks, self.ctx.local)
                       for name in self.plugin.discriminators}
         # what phase steps see: discriminators behind the input-side tricks when any is on
@@ -110,6 +111,7 @@ class Trainer:
         self.good_state: dict[str, Any] | None = None  # what a rollback restores
         self.time_limit_reached: str | None = None  # why training ended before train.steps, if it did
         self.replicas_identical: bool | None = None
+        self.state_identical: bool | None = None  # plugin state across processes (data parallelism)
         if resume:
             state.resume(self)
 
@@ -147,6 +149,7 @@ class Trainer:
             self._record(final)
             state.save_checkpoint(self, final["metrics"])
             self._plot("final")
+            self._render_views()
             self.status = "time-limit" if self.time_limit_reached else "completed"
             return write_summary(self, stopped=self.time_limit_reached)
         finally:
@@ -195,6 +198,9 @@ class Trainer:
             if evaluate_now:
                 record = record or {"step": self.step}
                 record.update(metrics=self._evaluate(), **self._by_generator())
+            if measure and self.rates.plateaus:
+                for change in self.rates.observe(self.step, self.window.plugin_values):
+                    progress.message(f"step {self.step}: {change}")
             if record is not None:
                 self._record(record)
                 if measure:
@@ -273,6 +279,11 @@ class Trainer:
         if self.is_main:
             nets = self.sampling_networks() if self.scored_generator == "ema" else self.nets
             self.evaluator.plot(tag, nets, self.step)
+
+    def _render_views(self) -> None:
+        """The plugin's named sample views (``GANPlugin.sample_views``) into samples/, for report.md."""
+        if self.is_main and self.source.info.kind.value != "points2d":
+            self.evaluator.render_views(self.sampling_networks())
 
     def _record(self, record: dict[str, Any]) -> None:
         self.history.append(record)

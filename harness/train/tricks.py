@@ -22,7 +22,9 @@ class DiscriminatorView(nn.Module):
     """What a plugin's discriminator sees: augmented, noised and packed inputs.
 
     Holds no parameters of its own; ``inner`` is the plugin's network (optimizer, EMA and
-    checkpoints use that one).
+    checkpoints use that one). Transparent: ``view(x, *args, **kwargs)`` transforms ``x`` only and
+    passes everything else to ``inner``; attributes the view does not have (``view.k``,
+    ``view.trunk``) are ``inner``'s; ``isinstance`` checks should use ``view.inner``.
     """
 
     def __init__(self, inner: nn.Module, tricks: TricksConfig, noise: NoiseSource) -> None:
@@ -37,7 +39,13 @@ class DiscriminatorView(nn.Module):
         t = self.tricks
         return t.instance_noise * max(0.0, 1.0 - self.step / t.instance_noise_steps)
 
-    def forward(self, x: Tensor, *args: Tensor) -> Tensor:
+    def __getattr__(self, name: str):
+        try:
+            return super().__getattr__(name)  # the view's own parameters, buffers and submodules
+        except AttributeError:
+            return getattr(self._modules["inner"], name)
+
+    def forward(self, x: Tensor, *args, **kwargs):
         if self.policy:
             x = diff_augment(x, self.policy, generator=self.noise.generator)
         std = self.noise_std() if self.tricks.instance_noise else 0.0
@@ -45,7 +53,7 @@ class DiscriminatorView(nn.Module):
             x = x + std * torch.randn(x.shape, dtype=x.dtype, device=x.device, generator=self.noise.generator)
         if self.tricks.pack > 1:
             x = pack(x, self.tricks.pack)
-        return self.inner(x, *args)
+        return self.inner(x, *args, **kwargs)
 
 
 def pack(x: Tensor, degree: int) -> Tensor:

@@ -9,6 +9,12 @@ Update rule: one D step then one G step, Adam (α = 2e-4, β = (0.5, 0.999)) as 
 experiments. The generator step reads a real batch too: in a relativistic GAN, G's loss depends
 on real data.
 
+Plugin state and a diagnostic (contract v2, for the template's sake): the plugin keeps an
+exponential moving average of D's relativistic gap E[C(x_r)] − E[C(x_f)] as training state
+(``initial_state``), updated after every applied D step (``Phase.after_step``) from the gap averaged
+over data-parallel processes (``ctx.mean_over_processes``), and reports it as the diagnostic
+``gap_ema`` (summary.json, report.md, ``train.best_metric``). It does not change the method.
+
 Everything else — devices, precision, data parallelism, backward, optimizer steps, EMA, tricks,
 checkpoints, metrics — is the harness's: this file never calls ``.backward()`` or ``.step()``
 and never moves a tensor. ``ganzoo check ragan`` verifies that.
@@ -18,6 +24,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+import torch
 from pydantic import Field
 from torch import Tensor
 
@@ -100,14 +107,27 @@ class RaGAN(GANPlugin):
                 "D": OptimizerSpec(kind="adam", lr=c.lr_d, betas=(c.beta1, c.beta2))}
 
     def phases(self):
-        return [Phase("discriminator", self.discriminator_step, updates=("D",), repeats=self.config.d_steps),
+        return [Phase("discriminator", self.discriminator_step, updates=("D",), repeats=self.config.d_steps,
+                      after_step=self.track_gap),
                 Phase("generator", self.generator_step, updates=("G",))]
+
+    def initial_state(self):
+        # training state that is not a weight: on the device as ctx.state["gap_ema"], checkpointed with the run
+        return {"gap_ema": 0.0}
 
     def discriminator_step(self, nets: Networks, batch: Batch, ctx: StepContext) -> PhaseResult:
         fake = self.sample(nets, ctx, len(batch)).detach()
         real_out, fake_out = nets.D(batch.real), nets.D(fake)
         loss = losses.DISCRIMINATOR[self.config.loss](real_out, fake_out)
-        return PhaseResult(loss, d_real=real_out, d_fake=fake_out)
+        gap = (real_out.detach().float().mean() - fake_out.detach().float().mean())
+        # read state in the step; never change it here (backward runs after the step returns)
+        return PhaseResult(loss, logs={"gap": gap}, d_real=real_out, d_fake=fake_out,
+                           diagnostics={"gap_ema": ctx.state["gap_ema"]})
+
+    def track_gap(self, nets: Networks, result: PhaseResult, ctx: StepContext) -> None:
+        """After an applied D step (never a skipped one): the state moves, identically on every process."""
+        gap = ctx.mean_over_processes(torch.as_tensor(result.logs["gap"]))
+        ctx.state["gap_ema"] = 0.99 * ctx.state["gap_ema"] + 0.01 * gap
 
     def generator_step(self, nets: Networks, batch: Batch, ctx: StepContext) -> PhaseResult:
         # D is frozen in this phase (the harness turns its parameter gradients off); its outputs on
