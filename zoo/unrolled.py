@@ -13,8 +13,8 @@ surrogate loss, both with Adam (α = 1e-4, β₁ = 0.5). K = ``unroll_steps`` (t
 5 and 10).
 
 Deviations from the paper:
-- The unrolled D steps are functional SGD (``unroll_optimizer="sgd"``, step size ``unroll_lr``) or a
-  functional Adam started from zero moments (``"adam"``); the authors' code unrolls with Adam
+- The unrolled D steps are a functional Adam started from zero moments (``unroll_optimizer="adam"``,
+  step size ``unroll_lr``) or plain gradient steps (``"sgd"``); the authors' code unrolls with Adam
   continuing from the real D optimizer's moments, which the harness owns and does not show a plugin.
 - Every unrolled step reuses the G step's real batch and noise (the paper's eq. 6 leaves the batch
   open; the authors' code does the same).
@@ -48,9 +48,10 @@ class UnrolledConfig(AdamImageGANConfig):
     hidden: int = Field(128, ge=4, le=4096, description="Points: width of the hidden layers of G and D")
     depth: int = Field(3, ge=1, le=16, description="Points: number of hidden layers of G and D")
     unroll_steps: int = Field(5, ge=0, le=50, description="K, the unrolled D steps in G's loss (paper: 5, 10)")
-    unroll_optimizer: Literal["sgd", "adam"] = Field("sgd", description=(
+    unroll_optimizer: Literal["sgd", "adam"] = Field("adam", description=(
         "The functional update of the unrolled steps: plain gradient steps, or Adam from zero moments"))
-    unroll_lr: float = Field(1e-2, gt=0, le=10, description="η, the step size of the unrolled D steps")
+    unroll_lr: float = Field(1e-4, gt=0, le=10, description=(
+        "η, the step size of the unrolled D steps (the paper unrolls with D's own Adam, 1e-4)"))
     lr_g: float = Field(1e-4, gt=0, le=1, description="Adam learning rate of G (paper: 1e-4)")
     lr_d: float = Field(1e-4, gt=0, le=1, description="Adam learning rate of D (paper: 1e-4)")
 
@@ -62,9 +63,9 @@ def unrolled_parameters(D, params: dict[str, Tensor], buffers: dict[str, Tensor]
 
     ``params`` are leaves detached from the real D; the real D and its buffers are never written.
     """
-    def d_loss(p: dict[str, Tensor]) -> Tensor:
-        real_logits = functional_call(D, (p, buffers), (real,))
-        fake_logits = functional_call(D, (p, buffers), (fake,))
+    def d_loss(p: dict[str, Tensor], b: dict[str, Tensor]) -> Tensor:  # b: copies of D's buffers (BN statistics)
+        real_logits = functional_call(D, (p, b), (real,))
+        fake_logits = functional_call(D, (p, b), (fake,))
         return losses.bce_discriminator(real_logits.float(), fake_logits.float(), real_target)
 
     # torch.func.grad's result stays differentiable w.r.t. what d_loss captures (fake, hence G) and
@@ -73,7 +74,7 @@ def unrolled_parameters(D, params: dict[str, Tensor], buffers: dict[str, Tensor]
     m = {n: torch.zeros_like(p) for n, p in params.items()}
     v = {n: torch.zeros_like(p) for n, p in params.items()}
     for k in range(steps):
-        grads = d_grad(params)
+        grads = d_grad(params, buffers)
         new = {}
         for n, g in grads.items():
             if optimizer == "adam":
@@ -97,7 +98,7 @@ class Unrolled(ImageGAN):
         data_kinds=[DataKind.points2d, DataKind.images],
         default_dataset="ring",
         deviations=(
-            "The unrolled D steps are functional SGD (or Adam from zero moments) with step size unroll_lr; the "
+            "The unrolled D steps are a functional Adam from zero moments (or SGD) with step size unroll_lr; the "
             "authors unroll with Adam continuing from the real D optimizer's moments, which the harness owns.",
             "Every unrolled step reuses the G step's real batch and noise.",
             "Points: MLPs of 3 × 128 units (ReLU G, LeakyReLU(0.2) D), z ∈ R²; Appendix A: 2 × 128 ReLU G, 1 × 128 "
