@@ -182,6 +182,23 @@ def test_dragan_penalty_is_taken_at_perturbed_real_points(monkeypatch):
     assert result.logs["gradient_penalty"] > 0
 
 
+def test_dragan_trains_on_images(monkeypatch):
+    plugin = DRAGAN(DRAGAN.Config(base_channels=4, latent_dim=8), MNIST)
+    nets = Networks(plugin.build())
+    batch = Batch(torch.rand(4, 1, 28, 28) * 2 - 1)
+    seen = {}
+    original = TrainingContext.gradient_penalty_at
+
+    def spy(self, critic, points, *args, **kwargs):
+        seen["points"] = points
+        return original(self, critic, points, *args, **kwargs)
+
+    monkeypatch.setattr(TrainingContext, "gradient_penalty_at", spy)
+    result = run_phase(plugin, nets, "discriminator", batch)
+    assert seen["points"].shape == batch.real.shape and torch.isfinite(result.loss)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in nets.D.modules())
+
+
 def test_gradient_penalty_at_given_points_and_under_loss_scaling():
     w = torch.tensor([3.0, 4.0])
 

@@ -111,8 +111,7 @@ class DRAGAN(ImageGAN):
         fake = self.sample(nets, ctx, len(batch)).detach()
         real_logits, fake_logits = nets.D(batch.real), nets.D(fake)
         gan = losses.bce_discriminator(real_logits, fake_logits, ctx.real_target)
-        alpha = uniform(ctx, batch.real[:, :1].flatten(1))
-        alpha = alpha.view(-1, *([1] * (batch.real.dim() - 1)))
+        alpha = uniform(ctx, batch.real.new_empty(len(batch), *([1] * (batch.real.dim() - 1))))  # per sample
         points = perturbed_points(batch.real, uniform(ctx, batch.real), alpha, c.perturbation)
         penalty = ctx.gradient_penalty_at(nets.D, points, target=c.gp_target)
         return PhaseResult(gan + c.gp_weight * penalty, logs={"gradient_penalty": penalty},
