@@ -245,3 +245,14 @@ def test_gdpp_image_discriminator_returns_score_and_features():
     nets = Networks(plugin.build())
     score, features = nets.D(torch.rand(3, 1, 28, 28))
     assert score.shape == (3,) and features.shape[0] == 3 and features.dim() == 2
+
+
+@pytest.mark.parametrize("base", ["non_saturating", "wgan-gp"])
+def test_gdpp_trains_on_images(base):
+    plugin = GDPP(GDPP.Config(base_channels=4, latent_dim=8, base=base), MNIST)
+    nets = Networks(plugin.build())
+    batch = Batch(torch.rand(8, 1, 28, 28) * 2 - 1)
+    for phase in ("discriminator", "generator"):
+        result = run_phase(plugin, nets, phase, batch)
+        assert torch.isfinite(result.loss)
+    assert grads(nets.G).norm() > 0 and torch.isfinite(grads(nets.G)).all()
