@@ -16,7 +16,9 @@ Deviations from the paper:
   the batch's standard deviation, then a random point on the segment x → x_p).
 - Points: G and D are MLPs of 3 × 128 units (ReLU G, LeakyReLU(0.2) D); the paper's toy experiments
   (Fig. 3 / §6.1) use small MLPs whose exact widths we did not reproduce.
-- Points: the ring/grid presets use Adam 1e-3 (β₁ 0.5, β₂ 0.9), batch 256 and a generator EMA.
+- Points: the ring/grid presets use λ = 1 (the paper's λ = 10 keeps ‖∇D‖ ≈ 1 over the whole perturbation
+  radius, 35 times a ring mode's std, and D could not separate the modes), Adam 1e-3 (β₁ 0.5, β₂ 0.9),
+  batch 256 and a generator EMA.
 - Images: DCGAN nets with layer norm in D (the authors' DCGAN-based code has no normalisation in D).
 - Under data parallelism std(x) is each process's share of the batch, not the global batch.
 """
@@ -76,7 +78,8 @@ class DRAGAN(ImageGAN):
             "between x and x_p), not the paper's δ ~ N(0, cI).",
             "Points: MLPs of 3 × 128 units (ReLU G, LeakyReLU(0.2) D); the paper's toy MLP widths are not "
             "reproduced.",
-            "Points: the ring/grid presets use Adam 1e-3 (β₁ 0.5, β₂ 0.9), batch 256 and a generator EMA.",
+            "Points: the ring/grid presets use λ = 1 (the paper's 10 smoothed D over the whole perturbation radius and "
+            "the ring's modes merged), Adam 1e-3 (β₁ 0.5, β₂ 0.9), batch 256 and a generator EMA.",
             "Images: DCGAN nets with layer norm in D (the authors' code has no normalisation in D).",
             "Under data parallelism std(x) is taken over each process's share of the batch.",
         ),

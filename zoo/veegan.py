@@ -17,7 +17,7 @@ Deviations from the paper:
   gradients).
 - 2-D points only: G, F and D are MLPs of 3 × 128 units (ReLU in G and F, LeakyReLU(0.2) in D) and z ∈ R²;
   the paper's 2-D experiments (§5.1) follow Unrolled GAN's networks and use a higher-dimensional z.
-- The ring/grid presets use Adam 1e-3 (β₁ 0.5), batch 256 and a generator EMA.
+- The ring/grid presets use Adam 2e-4 (β₁ 0.5), batch 256 and a generator EMA.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class VEEGAN(GANPlugin):
             "gradients of Algorithm 1).",
             "2-D points only: G, F, D are MLPs of 3 × 128 units and z ∈ R²; the paper follows Unrolled GAN's "
             "networks with a higher-dimensional z.",
-            "The ring/grid presets use Adam 1e-3 (β₁ 0.5), batch 256 and a generator EMA.",
+            "The ring/grid presets use Adam 2e-4 (β₁ 0.5), batch 256 and a generator EMA.",
         ),
     )
     Config = VEEGANConfig
