@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 
@@ -37,3 +38,20 @@ class PointsDiscriminator(nn.Module):
 
     def forward(self, x):
         return self.net(x).squeeze(-1)
+
+
+class JointDiscriminator(nn.Module):
+    """(x, z) → one score: an MLP on the concatenated pair (ALI/BiGAN's and VEEGAN's discriminator).
+
+    With PacGAN packing the harness hands over ``pack`` samples x concatenated per row; the matching
+    codes z are packed the same way here.
+    """
+
+    def __init__(self, dim: int, latent_dim: int, hidden: int, depth: int, pack: int = 1,
+                 activation: str = "leaky_relu") -> None:
+        super().__init__()
+        self.net = mlp((dim + latent_dim) * pack, hidden, depth, 1, activation=activation)
+
+    def forward(self, x, z):
+        z = z.reshape(x.shape[0], -1)
+        return self.net(torch.cat([x, z.to(x.dtype)], dim=1)).squeeze(-1)

@@ -99,6 +99,9 @@ class TrainingContext(NoiseSource):
                                                generator=self.generator), real.shape[0])
         return penalties.gradient_penalty(critic, real, fake, *args, target=target, scale=self.loss_scale, eps=eps)
 
+    def gradient_penalty_at(self, critic, points: Tensor, *args: Tensor, target: float = 1.0) -> Tensor:
+        return penalties.gradient_penalty_at(critic, points, *args, target=target, scale=self.loss_scale)
+
     def r1_penalty(self, critic, real: Tensor, *args: Tensor) -> Tensor:
         return penalties.r1_penalty(critic, real, *args, scale=self.loss_scale)
 

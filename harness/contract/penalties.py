@@ -47,6 +47,14 @@ def gradient_penalty(critic: Callable[..., Tensor], real: Tensor, fake: Tensor, 
     return (norms - target).pow(2).mean()
 
 
+def gradient_penalty_at(critic: Callable[..., Tensor], points: Tensor, *args: Tensor, target: float = 1.0,
+                        scale: float = 1.0) -> Tensor:
+    """E[(‖∇D(x̂)‖₂ − target)²] at points the caller chose, e.g. DRAGAN's perturbed real data
+    (Kodali et al. 2017, arXiv 1705.07215)."""
+    norms = _input_gradients(critic, points, args, scale).flatten(1).norm(2, dim=1)
+    return (norms - target).pow(2).mean()
+
+
 def r1_penalty(critic: Callable[..., Tensor], real: Tensor, *args: Tensor, scale: float = 1.0) -> Tensor:
     """Mescheder et al. 2018 (arXiv 1801.04406): E[‖∇D(x)‖²] on real data (multiply by γ/2 yourself)."""
     grads = _input_gradients(critic, real, args, scale)

@@ -156,6 +156,11 @@ class StepContext(Protocol):
                          target: float = 1.0) -> Tensor:
         """WGAN-GP penalty E[(‖∇D(x̂)‖ − target)²] on random interpolates (harness.contract.penalties)."""
 
+    def gradient_penalty_at(self, critic: Callable[..., Tensor], points: Tensor, *args: Tensor,
+                            target: float = 1.0) -> Tensor:
+        """E[(‖∇D(x̂)‖ − target)²] at the given points x̂, e.g. DRAGAN's perturbed real data
+        (harness.contract.penalties)."""
+
     def r1_penalty(self, critic: Callable[..., Tensor], real: Tensor, *args: Tensor) -> Tensor:
         """R1 penalty E[‖∇D(x)‖²] on real data (harness.contract.penalties)."""
 

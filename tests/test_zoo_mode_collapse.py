@@ -1,0 +1,258 @@
+"""The defining mechanics of the mode-collapse models: ALI, Unrolled GAN, VEEGAN, DRAGAN and GDPP."""
+
+import pytest
+import torch
+from torch.func import functional_call
+
+from ganzoo.harness.contract import penalties
+from ganzoo.harness.contract.context import TrainingContext
+from ganzoo.harness.contract.plugin import Batch, Networks
+from ganzoo.harness.contract.spec import DataInfo, DataKind
+from ganzoo.harness.plugin import losses
+from ganzoo.zoo.ali import ALI
+from ganzoo.zoo.dragan import DRAGAN
+from ganzoo.zoo.gdpp import GDPP, gdpp_loss
+from ganzoo.zoo.unrolled import Unrolled
+from ganzoo.zoo.veegan import VEEGAN
+
+RING = DataInfo(name="ring", kind=DataKind.points2d, shape=(2,))
+MNIST = DataInfo(name="mnist", kind=DataKind.images, shape=(1, 28, 28))
+
+
+def setup(cls, data=RING, seed=0, **params):
+    torch.manual_seed(seed)
+    plugin = cls(cls.Config(hidden=16, depth=2, **params), data)
+    nets = Networks(plugin.build())
+    return plugin, nets
+
+
+def context(seed=0):
+    return TrainingContext(torch.device("cpu"), seed, None)
+
+
+def real_batch(n=32, seed=1):
+    angles = torch.randint(8, (n,), generator=torch.Generator().manual_seed(seed)) * (torch.pi / 4)
+    return Batch(torch.stack([angles.cos(), angles.sin()], dim=1) + 0.01 * torch.randn(n, 2))
+
+
+def run_phase(plugin, nets, name, batch, seed=0):
+    """One phase as the harness runs it: only the networks it updates take gradients."""
+    phase = next(p for p in plugin.phases() if p.name == name)
+    for net_name, net in nets.items():
+        net.zero_grad(set_to_none=True)
+        net.requires_grad_(net_name in phase.updates)
+    result = phase.step(nets, batch, context(seed))
+    result.loss.backward()
+    return result
+
+
+def grads(net):
+    return torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).flatten() for p in net.parameters()])
+
+
+# -- Unrolled GAN -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_unrolled_g_gradient_differs_from_k0_and_real_d_is_untouched(optimizer):
+    batch, g_grads = real_batch(), {}
+    for k in (0, 3):
+        plugin, nets = setup(Unrolled, unroll_steps=k, unroll_optimizer=optimizer, unroll_lr=0.05)
+        d_before = {n: p.detach().clone() for n, p in nets.D.named_parameters()}
+        run_phase(plugin, nets, "generator", batch)
+        g_grads[k] = grads(nets.G)
+        assert all(torch.equal(p, d_before[n]) for n, p in nets.D.named_parameters())  # not stepped, not edited
+        assert all(p.grad is None for p in nets.D.parameters())  # and no gradient reached the real D
+    assert g_grads[0].norm() > 0 and not torch.allclose(g_grads[0], g_grads[3], atol=1e-7)
+
+    # k = 0 is exactly the non-saturating GAN's generator gradient
+    plugin, nets = setup(Unrolled, unroll_steps=0)
+    nets.D.requires_grad_(False)
+    fake = plugin.sample(nets, context(0), len(batch))
+    losses.bce_generator_nonsaturating(nets.D(fake)).backward()
+    torch.testing.assert_close(grads(nets.G), g_grads[0])
+
+
+def test_unrolled_gradient_includes_the_second_order_term():
+    """With SGD unrolling, G's gradient equals differentiating through K explicit steps (create_graph=True)."""
+    batch, k, lr = real_batch(), 2, 0.1
+    plugin, nets = setup(Unrolled, unroll_steps=k, unroll_optimizer="sgd", unroll_lr=lr)
+    run_phase(plugin, nets, "generator", batch)
+    ours = grads(nets.G)
+
+    plugin, nets = setup(Unrolled, unroll_steps=k, unroll_optimizer="sgd", unroll_lr=lr)
+    nets.D.requires_grad_(False)
+    fake = plugin.sample(nets, context(0), len(batch))
+    params = {n: p.detach().requires_grad_(True) for n, p in nets.D.named_parameters()}
+    for _ in range(k):
+        loss = losses.bce_discriminator(functional_call(nets.D, params, (batch.real,)),
+                                        functional_call(nets.D, params, (fake,)))
+        steps = torch.autograd.grad(loss, list(params.values()), create_graph=True)
+        params = {n: p - lr * g for (n, p), g in zip(params.items(), steps)}
+    losses.bce_generator_nonsaturating(functional_call(nets.D, params, (fake,))).backward()
+    torch.testing.assert_close(ours, grads(nets.G))
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_unrolled_runs_under_autocast(dtype):
+    plugin, nets = setup(Unrolled, unroll_steps=2, unroll_lr=0.05)
+    try:
+        with torch.autocast("cpu", dtype=dtype):
+            result = run_phase(plugin, nets, "generator", real_batch())
+    except RuntimeError as error:  # pragma: no cover - an old CPU autocast without fp16
+        pytest.skip(f"CPU autocast with {dtype}: {error}")
+    assert torch.isfinite(result.loss) and torch.isfinite(grads(nets.G)).all() and grads(nets.G).norm() > 0
+
+
+def test_unrolled_builds_for_images():
+    plugin = Unrolled(Unrolled.Config(base_channels=4, latent_dim=8, unroll_steps=1), MNIST)
+    nets = Networks(plugin.build())
+    batch = Batch(torch.rand(4, 1, 28, 28) * 2 - 1)
+    buffers_before = {n: b.clone() for n, b in nets.D.named_buffers()}
+    result = run_phase(plugin, nets, "generator", batch)
+    assert torch.isfinite(result.loss)
+    assert all(torch.equal(b, buffers_before[n]) for n, b in nets.D.named_buffers())  # BN stats untouched
+
+
+# -- VEEGAN --------------------------------------------------------------------------------------------
+
+def test_veegan_reconstruction_reaches_g_and_f():
+    batch, g_grads = real_batch(), {}
+    for weight in (1.0, 0.0):
+        plugin, nets = setup(VEEGAN, reconstruction_weight=weight)
+        result = run_phase(plugin, nets, "generator", batch)
+        g_grads[weight] = grads(nets.G)
+        assert grads(nets.D).abs().sum() == 0  # D does not move in the generator phase
+        if weight:
+            assert grads(nets.F).norm() > 0 and result.logs["reconstruction"] > 0
+        else:
+            assert grads(nets.F).abs().sum() == 0  # F learns from the reconstruction alone
+    assert not torch.allclose(g_grads[1.0], g_grads[0.0])
+
+
+def test_veegan_discriminator_judges_z_x_pairs():
+    plugin, nets = setup(VEEGAN)
+    assert set(nets) == {"G", "F", "D"}
+    assert [p.updates for p in plugin.phases()] == [("D",), ("G", "F")]
+    run_phase(plugin, nets, "discriminator", real_batch())
+    assert grads(nets.D).norm() > 0 and grads(nets.F).abs().sum() == 0
+
+
+# -- ALI -----------------------------------------------------------------------------------------------
+
+def test_ali_encoder_receives_gradients():
+    plugin, nets = setup(ALI)
+    assert [p.updates for p in plugin.phases()] == [("D",), ("G", "E")]
+    run_phase(plugin, nets, "generator", real_batch())
+    assert grads(nets.E).norm() > 0 and grads(nets.G).norm() > 0
+    # and D's loss depends on the encoder's codes: D's gradient changes when E changes
+    run_phase(plugin, nets, "discriminator", real_batch())
+    before = grads(nets.D)
+    with torch.no_grad():
+        for p in nets.E.parameters():
+            p.add_(0.5)
+    run_phase(plugin, nets, "discriminator", real_batch())
+    assert not torch.allclose(before, grads(nets.D))
+
+
+def test_joint_discriminator_packs_codes_like_samples():
+    plugin = ALI(ALI.Config(hidden=16, depth=2), RING.model_copy(update={"pack": 2}))
+    D = plugin.build()["D"]
+    x = torch.randn(8, 2)
+    assert D(x.reshape(4, 4), torch.randn(8, 2)).shape == (4,)
+
+
+# -- DRAGAN --------------------------------------------------------------------------------------------
+
+def test_dragan_penalty_is_taken_at_perturbed_real_points(monkeypatch):
+    plugin, nets = setup(DRAGAN)
+    batch = real_batch(64)
+    seen = {}
+    original = TrainingContext.gradient_penalty_at
+
+    def spy(self, critic, points, *args, **kwargs):
+        seen["points"] = points
+        return original(self, critic, points, *args, **kwargs)
+
+    monkeypatch.setattr(TrainingContext, "gradient_penalty_at", spy)
+    result = run_phase(plugin, nets, "discriminator", batch)
+    delta = seen["points"] - batch.real
+    bound = 0.5 * batch.real.std()
+    assert (delta >= 0).all() and (delta <= bound + 1e-6).all()  # x + α·0.5·std(x)·U[0,1]
+    assert delta.abs().max() > 0.2 * bound and delta.std() > 0  # really perturbed, not all alike
+    assert result.logs["gradient_penalty"] > 0
+
+
+def test_dragan_trains_on_images(monkeypatch):
+    plugin = DRAGAN(DRAGAN.Config(base_channels=4, latent_dim=8), MNIST)
+    nets = Networks(plugin.build())
+    batch = Batch(torch.rand(4, 1, 28, 28) * 2 - 1)
+    seen = {}
+    original = TrainingContext.gradient_penalty_at
+
+    def spy(self, critic, points, *args, **kwargs):
+        seen["points"] = points
+        return original(self, critic, points, *args, **kwargs)
+
+    monkeypatch.setattr(TrainingContext, "gradient_penalty_at", spy)
+    result = run_phase(plugin, nets, "discriminator", batch)
+    assert seen["points"].shape == batch.real.shape and torch.isfinite(result.loss)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in nets.D.modules())
+
+
+def test_gradient_penalty_at_given_points_and_under_loss_scaling():
+    w = torch.tensor([3.0, 4.0])
+
+    def critic(x):
+        return x @ w
+
+    points = torch.randn(5, 2)
+    assert penalties.gradient_penalty_at(critic, points).item() == pytest.approx(16.0)  # (‖w‖ − 1)²
+    assert penalties.gradient_penalty_at(critic, points, target=5.0).item() == pytest.approx(0.0)
+    scaled = penalties.gradient_penalty_at(critic, points, scale=2.0**12)
+    assert scaled.item() == pytest.approx(16.0)
+
+
+# -- GDPP ----------------------------------------------------------------------------------------------
+
+def test_gdpp_loss_is_zero_for_identical_features_and_positive_otherwise():
+    torch.manual_seed(0)
+    phi = torch.randn(16, 32)
+    assert gdpp_loss(phi, phi.clone()).abs().item() < 1e-6
+    collapsed = phi[:1].expand(16, -1) + 0.01 * torch.randn(16, 32)
+    assert gdpp_loss(collapsed, phi).item() > 0.1
+
+
+def test_gdpp_loss_reaches_g_on_either_base():
+    for base in ("non_saturating", "wgan-gp"):
+        plugin, nets = setup(GDPP, base=base)
+        assert plugin.phases()[0].repeats == (5 if base == "wgan-gp" else 1)
+        result = run_phase(plugin, nets, "generator", real_batch())
+        assert torch.isfinite(grads(nets.G)).all() and grads(nets.G).norm() > 0
+        assert result.logs["gdpp"] > 0
+        run_phase(plugin, nets, "discriminator", real_batch())
+        assert torch.isfinite(grads(nets.D)).all()
+
+
+def test_gdpp_gradient_survives_a_collapsed_fake_batch():
+    phi_real = torch.randn(32, 8)
+    phi_fake = (torch.ones(32, 8) + 1e-9 * torch.randn(32, 8)).requires_grad_(True)
+    gdpp_loss(phi_fake, phi_real).backward()
+    assert torch.isfinite(phi_fake.grad).all()
+
+
+def test_gdpp_image_discriminator_returns_score_and_features():
+    plugin = GDPP(GDPP.Config(base_channels=4, latent_dim=8), MNIST)
+    nets = Networks(plugin.build())
+    score, features = nets.D(torch.rand(3, 1, 28, 28))
+    assert score.shape == (3,) and features.shape[0] == 3 and features.dim() == 2
+
+
+@pytest.mark.parametrize("base", ["non_saturating", "wgan-gp"])
+def test_gdpp_trains_on_images(base):
+    plugin = GDPP(GDPP.Config(base_channels=4, latent_dim=8, base=base), MNIST)
+    nets = Networks(plugin.build())
+    batch = Batch(torch.rand(8, 1, 28, 28) * 2 - 1)
+    for phase in ("discriminator", "generator"):
+        result = run_phase(plugin, nets, phase, batch)
+        assert torch.isfinite(result.loss)
+    assert grads(nets.G).norm() > 0 and torch.isfinite(grads(nets.G)).all()

@@ -1,0 +1,92 @@
+"""Adversarially Learned Inference (ALI) — Dumoulin et al. 2016 (arXiv 1606.00704); the same model
+as BiGAN — Donahue, Krähenbühl & Darrell 2016 (arXiv 1605.09782).
+
+Architecture: a generator (decoder) G: z → x, an encoder E: x → z, and a discriminator on
+*joint* pairs D(x, z) (MLPs on 2-D points, the pair concatenated at D's input).
+Loss: D tells the encoder's pairs (x, E(x)), x ~ data, from the generator's pairs (G(z), z),
+z ~ N(0, I): −E[log D(x, E(x))] − E[log(1 − D(G(z), z))] (ALI eq. 1–2). G and E play the game
+together with the labels swapped (the non-saturating form the ALI authors train with):
+−E[log D(G(z), z)] − E[log(1 − D(x, E(x)))]. At the optimum the two joint distributions match, so
+E inverts G.
+Update rule: one D step, then one joint step of G and E, Adam (α = 1e-4, β₁ = 0.5 in ALI; the
+mixture presets use 1e-3).
+
+Deviations from the paper:
+- E is deterministic (BiGAN's encoder); ALI's encoder is a Gaussian with a reparameterised sample.
+- 2-D points only: G, E and D are MLPs of 3 × 128 units (ReLU in G and E, LeakyReLU(0.2) in D) and z ∈ R²;
+  the papers' experiments are on images (SVHN, CIFAR-10, CelebA, ImageNet) with convolutional nets and
+  dropout in D. The mixture rows we compare with (VEEGAN Table 1) were run by the VEEGAN authors.
+- The ring/grid presets use Adam 1e-3 (β₁ 0.5), batch 256 and a generator EMA.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from ganzoo.harness.plugin import (Batch, DataKind, Family, GANPlugin, ModelConfig, ModelSpec, Networks,
+                                   OptimizerSpec, Phase, PhaseResult, StepContext, losses)
+from ganzoo.zoo.mlp import JointDiscriminator, PointsGenerator, mlp
+
+
+class ALIConfig(ModelConfig):
+    latent_dim: int = Field(2, ge=1, le=1024, description="Size of z (and of E's output)")
+    hidden: int = Field(128, ge=4, le=4096, description="Width of the hidden layers of G, E and D")
+    depth: int = Field(3, ge=1, le=16, description="Number of hidden layers of G, E and D")
+    lr_g: float = Field(1e-4, gt=0, le=1, description="Adam learning rate of G and E (ALI: 1e-4)")
+    lr_d: float = Field(1e-4, gt=0, le=1, description="Adam learning rate of D (ALI: 1e-4)")
+    beta1: float = Field(0.5, ge=0, lt=1, description="Adam β₁ (ALI: 0.5)")
+    beta2: float = Field(0.999, ge=0, lt=1, description="Adam β₂ (ALI: 1e-3 … 0.999)")
+
+
+class ALI(GANPlugin):
+    spec = ModelSpec(
+        name="ali",
+        title="ALI / BiGAN",
+        paper="Dumoulin et al. 2016, Adversarially Learned Inference; Donahue et al. 2016, Adversarial Feature "
+              "Learning",
+        arxiv="1606.00704",
+        family=Family.minimax,
+        data_kinds=[DataKind.points2d],
+        default_dataset="ring",
+        deviations=(
+            "E is deterministic (BiGAN's encoder); ALI's encoder is a reparameterised Gaussian.",
+            "2-D points only: G, E, D are MLPs of 3 × 128 units and z ∈ R²; the papers use convolutional nets on "
+            "images. The mixture rows we compare with (VEEGAN Table 1) were run by the VEEGAN authors.",
+            "The ring/grid presets use Adam 1e-3 (β₁ 0.5), batch 256 and a generator EMA.",
+        ),
+    )
+    Config = ALIConfig
+    config: ALIConfig
+
+    def build(self):
+        c, dim = self.config, self.data.shape[0]
+        return {"G": PointsGenerator(c.latent_dim, c.hidden, c.depth, dim),
+                "E": mlp(dim, c.hidden, c.depth, c.latent_dim),
+                "D": JointDiscriminator(dim, c.latent_dim, c.hidden, c.depth, self.data.pack)}
+
+    def optimizers(self):
+        c = self.config
+        g = OptimizerSpec(kind="adam", lr=c.lr_g, betas=(c.beta1, c.beta2))
+        return {"G": g, "E": g, "D": OptimizerSpec(kind="adam", lr=c.lr_d, betas=(c.beta1, c.beta2))}
+
+    def phases(self):
+        return [Phase("discriminator", self.discriminator_step, updates=("D",)),
+                Phase("generator", self.generator_step, updates=("G", "E"))]
+
+    def pairs(self, nets: Networks, batch: Batch, ctx: StepContext):
+        """D's logits on the encoder's pairs (x, E(x)) and the generator's pairs (G(z), z)."""
+        z = ctx.latent(len(batch), self.config.latent_dim)
+        return nets.D(batch.real, nets.E(batch.real)), nets.D(nets.G(z), z)
+
+    def discriminator_step(self, nets: Networks, batch: Batch, ctx: StepContext) -> PhaseResult:
+        encoder_logits, generator_logits = self.pairs(nets, batch, ctx)  # G and E are frozen in this phase
+        loss = losses.bce_discriminator(encoder_logits, generator_logits, ctx.real_target)
+        return PhaseResult(loss, d_real=encoder_logits, d_fake=generator_logits)
+
+    def generator_step(self, nets: Networks, batch: Batch, ctx: StepContext) -> PhaseResult:
+        encoder_logits, generator_logits = self.pairs(nets, batch, ctx)
+        loss = losses.bce_discriminator(generator_logits, encoder_logits)  # the labels swapped
+        return PhaseResult(loss, d_real=encoder_logits, d_fake=generator_logits)
+
+    def sample(self, nets, ctx, n, labels=None):
+        return nets.G(ctx.latent(n, self.config.latent_dim))

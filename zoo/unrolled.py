@@ -1,0 +1,156 @@
+"""Unrolled Generative Adversarial Networks — Metz et al. 2017 (arXiv 1611.02163).
+
+Architecture, chosen from the data: on 2-D points, MLP generator and discriminator (§3.1 and
+Appendix A: the mixture of Gaussians); on images, the DCGAN networks of ``zoo.blocks``.
+Loss: D minimises the GAN cross-entropy −E[log D(x)] − E[log(1 − D(G(z)))]. G minimises the
+*surrogate* objective f_K(θ_G, θ_D) = f(θ_G, θ_D^K) (eq. 5–6), where θ_D^0 = θ_D and
+θ_D^{k+1} = θ_D^k − η·∂f/∂θ_D(θ_G, θ_D^k): G is judged by the discriminator K optimisation
+steps ahead, and its gradient flows through those steps (the second-order term of eq. 7 that
+lets G anticipate how D reacts). With K = 0 it is the ordinary GAN.
+Update rule: one ordinary D step (the real D never takes the unrolled steps: they happen on a
+functional copy of its parameters, ``torch.func.functional_call``), then one G step on the
+surrogate loss, both with Adam (α = 1e-4, β₁ = 0.5). K = ``unroll_steps`` (the paper's mixtures:
+5 and 10).
+
+Deviations from the paper:
+- The unrolled D steps are plain gradient steps (``unroll_optimizer="sgd"``, step size ``unroll_lr``,
+  default 1e-2) or a functional Adam started from zero moments with ε = 1e-4 (``"adam"``); the authors'
+  code unrolls with Adam continuing from the real D optimizer's moments, which the harness owns and
+  does not show a plugin. (Adam from zero moments with ε = 1e-8 made G diverge on the ring: its
+  derivative through a vanishing gradient is η/ε.)
+- Every unrolled step reuses the G step's real batch and noise (the paper's eq. 6 leaves the batch
+  open; the authors' code does the same).
+- Points: G and D are MLPs of 3 × 128 units (``hidden``, ``depth``), ReLU in G and LeakyReLU(0.2) in D,
+  z ∈ R^2; Appendix A has a 2 × 128 ReLU G, a 1 × 128 ReLU D, a 256-d z and batch 512.
+- Points: the ring/grid presets use 2 × 128 MLPs, Adam 2e-3, unroll step η = 0.005 (SGD) and a generator
+  EMA (0.99) to converge in ~2,000 iterations; the paper uses Adam 1e-4 for both networks and no EMA.
+- Under data parallelism each process unrolls D on its own share of the batch (the unrolled gradients
+  are not averaged across processes; the real steps are).
+- Under fp16 autocast the unrolled D loss is taken in float32 but its gradients are not loss-scaled.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from pydantic import Field
+from torch import Tensor
+from torch.func import functional_call
+
+from ganzoo.harness.plugin import (Batch, DataKind, Family, ModelSpec, Networks, Phase, PhaseResult, StepContext,
+                                   losses)
+from ganzoo.zoo.image import AdamImageGANConfig, ImageGAN
+from ganzoo.zoo.mlp import PointsDiscriminator, PointsGenerator
+
+
+class UnrolledConfig(AdamImageGANConfig):
+    latent_dim: int | None = Field(None, ge=1, le=4096, description=(
+        "Size of the noise vector z (default: 2 for points, 100 for images)"))
+    hidden: int = Field(128, ge=4, le=4096, description="Points: width of the hidden layers of G and D")
+    depth: int = Field(3, ge=1, le=16, description="Points: number of hidden layers of G and D")
+    unroll_steps: int = Field(5, ge=0, le=50, description="K, the unrolled D steps in G's loss (paper: 5, 10)")
+    unroll_optimizer: Literal["sgd", "adam"] = Field("sgd", description=(
+        "The functional update of the unrolled steps: plain gradient steps, or Adam from zero moments"))
+    unroll_lr: float = Field(1e-2, gt=0, le=10, description=(
+        "η, the step size of the unrolled D steps (the paper unrolls with D's own Adam at 1e-4)"))
+    lr_g: float = Field(1e-4, gt=0, le=1, description="Adam learning rate of G (paper: 1e-4)")
+    lr_d: float = Field(1e-4, gt=0, le=1, description="Adam learning rate of D (paper: 1e-4)")
+
+
+def unrolled_parameters(D, params: dict[str, Tensor], buffers: dict[str, Tensor], real: Tensor, fake: Tensor,
+                        steps: int, lr: float, optimizer: str = "sgd", real_target: float = 1.0,
+                        betas: tuple[float, float] = (0.5, 0.999), eps: float = 1e-4) -> dict[str, Tensor]:
+    """θ_D^K: ``steps`` functional D updates on the GAN loss, differentiable w.r.t. ``fake`` (and so G).
+
+    ``params`` are leaves detached from the real D; the real D and its buffers are never written.
+    Adam here starts from zero moments, so its first steps are ≈ η·g/|g|, whose derivative is ≈ η/ε
+    where a gradient vanishes (dead ReLUs): ε = 1e-4, not Adam's usual 1e-8, keeps that bounded.
+    """
+    def d_loss(p: dict[str, Tensor], b: dict[str, Tensor]) -> Tensor:  # b: copies of D's buffers (BN statistics)
+        real_logits = functional_call(D, (p, b), (real,))
+        fake_logits = functional_call(D, (p, b), (fake,))
+        return losses.bce_discriminator(real_logits.float(), fake_logits.float(), real_target)
+
+    # torch.func.grad's result stays differentiable w.r.t. what d_loss captures (fake, hence G) and
+    # w.r.t. the incoming parameters: the create_graph=True of eq. 7's second-order term.
+    d_grad = torch.func.grad(d_loss)
+    m = {n: torch.zeros_like(p) for n, p in params.items()}
+    v = {n: torch.zeros_like(p) for n, p in params.items()}
+    for k in range(steps):
+        grads = d_grad(params, buffers)
+        new = {}
+        for n, g in grads.items():
+            if optimizer == "adam":
+                m[n] = betas[0] * m[n] + (1 - betas[0]) * g
+                v[n] = betas[1] * v[n] + (1 - betas[1]) * g * g
+                m_hat, v_hat = m[n] / (1 - betas[0] ** (k + 1)), v[n] / (1 - betas[1] ** (k + 1))
+                new[n] = params[n] - lr * m_hat / (v_hat + eps ** 2).sqrt()
+            else:
+                new[n] = params[n] - lr * g
+        params = new
+    return params
+
+
+class Unrolled(ImageGAN):
+    spec = ModelSpec(
+        name="unrolled",
+        title="Unrolled GAN",
+        paper="Metz, Poole, Pfau & Sohl-Dickstein 2017, Unrolled Generative Adversarial Networks",
+        arxiv="1611.02163",
+        family=Family.minimax,
+        data_kinds=[DataKind.points2d, DataKind.images],
+        default_dataset="ring",
+        deviations=(
+            "The unrolled D steps are gradient steps of size unroll_lr (or Adam from zero moments, ε 1e-4); the "
+            "authors unroll with Adam continuing from the real D optimizer's moments, which the harness owns.",
+            "Every unrolled step reuses the G step's real batch and noise.",
+            "Points: MLPs of 3 × 128 units (ReLU G, LeakyReLU(0.2) D), z ∈ R²; Appendix A: 2 × 128 ReLU G, 1 × 128 "
+            "ReLU D, 256-d z, batch 512.",
+            "Points: the ring/grid presets use 2 × 128 MLPs, Adam 2e-3, SGD unrolling with η 0.005 and a generator "
+            "EMA (0.99); the paper uses Adam 1e-4 and no EMA.",
+            "Under data parallelism each process unrolls D on its own share of the batch.",
+            "Under fp16 the unrolled D loss is taken in float32 but its gradients are not loss-scaled.",
+        ),
+    )
+    Config = UnrolledConfig
+    config: UnrolledConfig
+
+    @property
+    def latent_dim(self) -> int:
+        if self.config.latent_dim is not None:
+            return self.config.latent_dim
+        return 2 if self.data.kind == DataKind.points2d else 100
+
+    def generator(self):
+        if self.data.kind == DataKind.points2d:
+            return PointsGenerator(self.latent_dim, self.config.hidden, self.config.depth, self.data.shape[0])
+        return super().generator()
+
+    def discriminator(self):
+        if self.data.kind == DataKind.points2d:
+            if self.tricks.minibatch_std or self.tricks.minibatch_discrimination:
+                raise ValueError("minibatch_std/minibatch_discrimination are implemented for the image D only")
+            return PointsDiscriminator(self.data.shape[0], self.config.hidden, self.config.depth, self.data.pack)
+        return super().discriminator()
+
+    def phases(self):
+        return [Phase("discriminator", self.discriminator_step, updates=("D",)),
+                Phase("generator", self.generator_step, updates=("G",))]
+
+    def discriminator_loss(self, real_out, fake_out, ctx):
+        return losses.bce_discriminator(real_out, fake_out, ctx.real_target)
+
+    def generator_loss(self, fake_out):
+        return losses.bce_generator_nonsaturating(fake_out)
+
+    def generator_step(self, nets: Networks, batch: Batch, ctx: StepContext) -> PhaseResult:
+        c = self.config
+        fake = self.sample(nets, ctx, len(batch))
+        # A functional copy of D: fresh leaves (the real D is frozen in this phase and never written).
+        params = {n: p.detach() for n, p in nets.D.named_parameters()}
+        buffers = {n: b.detach().clone() for n, b in nets.D.named_buffers()}
+        unrolled = unrolled_parameters(nets.D, params, buffers, batch.real, fake, c.unroll_steps, c.unroll_lr,
+                                       c.unroll_optimizer, ctx.real_target, (c.beta1, c.beta2))
+        fake_logits = functional_call(nets.D, (unrolled, buffers), (fake,))
+        return PhaseResult(self.generator_loss(fake_logits), d_fake=fake_logits)

@@ -1,0 +1,96 @@
+"""VEEGAN: Reducing Mode Collapse in GANs using Implicit Variational Learning — Srivastava, Valkov,
+Russell, Gutmann & Sutton 2017 (arXiv 1705.07761).
+
+Architecture: a generator G_γ: z → x, a *reconstructor* F_θ: x → z meant to invert G and to map
+the data distribution to the noise distribution, and a discriminator D_ω on (z, x) pairs (MLPs on
+2-D points, the pair concatenated at D's input).
+Loss: the objective (eq. 8) O(γ, θ) = KL[q_γ(x|z)p₀(z) ‖ p_θ(z|x)p(x)] + E[‖z − F_θ(G_γ(z))‖²]. The
+KL term is estimated by D: trained by logistic regression to tell the generator's pairs (z, G(z))
+(label 1) from the reconstructor's pairs (F(x), x), x ~ data (label 0), its logit estimates the log
+density ratio, so KL ≈ E[D(z, G(z))]. Algorithm 1: D minimises the logistic loss; F minimises the
+reconstruction ‖z − F(G(z))‖²; G minimises E[D(z, G(z))] + the same reconstruction.
+Update rule: one D step, then one joint step of G and F on E[D(z, G(z))] + E[‖z − F(G(z))‖²] (F's
+gradient comes only from the reconstruction, since D(z, G(z)) does not depend on F), Adam.
+
+Deviations from the paper:
+- G's and F's update is one optimizer step each on the joint loss (Algorithm 1 computes the same two
+  gradients).
+- 2-D points only: G, F and D are MLPs of 3 × 128 units (ReLU in G and F, LeakyReLU(0.2) in D) and z ∈ R²;
+  the paper's 2-D experiments (§5.1) follow Unrolled GAN's networks and use a higher-dimensional z.
+- The ring/grid presets use Adam 2e-4 (β₁ 0.5), batch 256 and a generator EMA.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from ganzoo.harness.plugin import (Batch, DataKind, Family, GANPlugin, ModelConfig, ModelSpec, Networks,
+                                   OptimizerSpec, Phase, PhaseResult, StepContext, losses)
+from ganzoo.zoo.mlp import JointDiscriminator, PointsGenerator, mlp
+
+
+class VEEGANConfig(ModelConfig):
+    latent_dim: int = Field(2, ge=1, le=1024, description="Size of z (and of F's output)")
+    hidden: int = Field(128, ge=4, le=4096, description="Width of the hidden layers of G, F and D")
+    depth: int = Field(3, ge=1, le=16, description="Number of hidden layers of G, F and D")
+    reconstruction_weight: float = Field(1.0, ge=0, description="Weight of ‖z − F(G(z))‖² (paper: 1)")
+    lr_g: float = Field(1e-3, gt=0, le=1, description="Adam learning rate of G and F")
+    lr_d: float = Field(1e-3, gt=0, le=1, description="Adam learning rate of D")
+    beta1: float = Field(0.5, ge=0, lt=1, description="Adam β₁")
+    beta2: float = Field(0.999, ge=0, lt=1, description="Adam β₂")
+
+
+class VEEGAN(GANPlugin):
+    spec = ModelSpec(
+        name="veegan",
+        title="VEEGAN",
+        paper="Srivastava et al. 2017, VEEGAN: Reducing Mode Collapse in GANs using Implicit Variational Learning",
+        arxiv="1705.07761",
+        family=Family.minimax,
+        data_kinds=[DataKind.points2d],
+        default_dataset="ring",
+        deviations=(
+            "G and F take one optimizer step each on the joint loss E[D(z, G(z))] + E[‖z − F(G(z))‖²] (the two "
+            "gradients of Algorithm 1).",
+            "2-D points only: G, F, D are MLPs of 3 × 128 units and z ∈ R²; the paper follows Unrolled GAN's "
+            "networks with a higher-dimensional z.",
+            "The ring/grid presets use Adam 2e-4 (β₁ 0.5), batch 256 and a generator EMA.",
+        ),
+    )
+    Config = VEEGANConfig
+    config: VEEGANConfig
+
+    def build(self):
+        c, dim = self.config, self.data.shape[0]
+        return {"G": PointsGenerator(c.latent_dim, c.hidden, c.depth, dim),
+                "F": mlp(dim, c.hidden, c.depth, c.latent_dim),
+                "D": JointDiscriminator(dim, c.latent_dim, c.hidden, c.depth, self.data.pack)}
+
+    def optimizers(self):
+        c = self.config
+        g = OptimizerSpec(kind="adam", lr=c.lr_g, betas=(c.beta1, c.beta2))
+        return {"G": g, "F": g, "D": OptimizerSpec(kind="adam", lr=c.lr_d, betas=(c.beta1, c.beta2))}
+
+    def phases(self):
+        return [Phase("discriminator", self.discriminator_step, updates=("D",)),
+                Phase("generator", self.generator_step, updates=("G", "F"))]
+
+    def discriminator_step(self, nets: Networks, batch: Batch, ctx: StepContext) -> PhaseResult:
+        z = ctx.latent(len(batch), self.config.latent_dim)
+        generated = nets.D(nets.G(z), z)  # (z, G(z)): label 1
+        reconstructed = nets.D(batch.real, nets.F(batch.real))  # (F(x), x): label 0
+        loss = losses.bce_discriminator(generated, reconstructed)
+        # for the diagnostics, "real" is the data's pair: D's logit there is the negated log ratio
+        return PhaseResult(loss, d_real=-reconstructed, d_fake=-generated)
+
+    def generator_step(self, nets: Networks, batch: Batch, ctx: StepContext) -> PhaseResult:
+        z = ctx.latent(len(batch), self.config.latent_dim)
+        x = nets.G(z)
+        generated = nets.D(x, z)
+        reconstruction = (z - nets.F(x).float()).pow(2).sum(dim=1).mean()
+        kl = generated.float().mean()
+        return PhaseResult(kl + self.config.reconstruction_weight * reconstruction,
+                           logs={"kl_estimate": kl, "reconstruction": reconstruction}, d_fake=-generated)
+
+    def sample(self, nets, ctx, n, labels=None):
+        return nets.G(ctx.latent(n, self.config.latent_dim))
