@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from ..contract.config import TrainConfig
+from ..contract.errors import GanzooError
 from ..contract.plugin import GANPlugin, Networks, OptimizerSpec, Phase
 from ..report.diagnostics import RuleContext
 from .distributed import DistributedError
@@ -17,7 +18,7 @@ from .optim import build_optimizer
 from .resolve import ConfigError
 
 
-class PluginContractError(TypeError):
+class PluginContractError(GanzooError, TypeError):
     """A plugin returned something the contract does not allow; the message says what and where."""
 
 
