@@ -3,7 +3,7 @@
 
 Each command lives in its own module and is registered here, in the order ``ganzoo --help`` lists
 them: :mod:`.catalog` (list, show, presets), :mod:`.run`, :mod:`.bench`, :mod:`.eval` (eval and
-classifier train), :mod:`.sample`, :mod:`.report`, :mod:`.translate` and :mod:`.check`. The command
+classifier train), :mod:`.sample`, :mod:`.export`, :mod:`.report`, :mod:`.translate` and :mod:`.check`. The command
 modules never import this one; what they share is in :mod:`.common`.
 """
 
@@ -23,6 +23,7 @@ def _register_commands() -> None:
     from .catalog import list_models, list_presets, show
     from .check import check
     from .eval import classifier_train, eval_command
+    from .export import export
     from .report import report
     from .run import run
     from .sample import sample
@@ -35,6 +36,7 @@ def _register_commands() -> None:
     app.command("bench")(bench)
     app.command("eval")(eval_command)
     app.command("sample")(sample)
+    app.command("export")(export)
     app.command("report")(report)
     app.command("translate")(translate)
     app.command("check")(check)
@@ -49,11 +51,12 @@ _register_commands()
 def _user_errors() -> tuple[type[Exception], ...]:
     """Errors that are the user's to fix: printed as one clear line, never as a traceback."""
     from ..bench.suites import BenchError
+    from ..contract.errors import GanzooError
     from ..train.checkpoint import CheckpointError
     from ..metrics import MetricError
     from .sample import SampleError
 
-    return USER_ERRORS + (BenchError, CheckpointError, MetricError, SampleError)
+    return USER_ERRORS + (BenchError, CheckpointError, MetricError, SampleError, GanzooError)
 
 
 def main() -> None:
