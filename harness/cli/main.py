@@ -10,6 +10,7 @@ modules never import this one; what they share is in :mod:`.common`.
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 
 from .common import USER_ERRORS, err
 
@@ -63,7 +64,7 @@ def main() -> None:
     try:
         app()
     except _user_errors() as error:  # raised outside a command's own handling, e.g. a broken registry.toml
-        err.print(f"[bold red]error:[/] {error}", highlight=False)
+        err.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
         raise SystemExit(2) from None
 
 
