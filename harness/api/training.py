@@ -17,6 +17,7 @@ from ..contract.config import RunConfig
 from ..contract.errors import ConfigError
 from ..contract.registry import LoadedPlugin
 from ..report.rundir import RunDir, RunDirError, default_run_dir
+from ..report.trackers import parse_log_with
 from ..train.resolve import resolve_run
 from ..train.resume import resume_run
 from ..train.trainer import Trainer
@@ -128,8 +129,11 @@ def assignments_from(overrides: dict[str, Any]) -> list[str]:
 
 def prepare_run(model: str, *, dataset: str | None = None, preset: str | None = None, out: str | Path | None = None,
                 resume: str | Path | None = None, train_overrides: dict[str, Any] | None = None,
-                assignments: list[str] = ()) -> tuple[RunConfig, LoadedPlugin, Path]:
-    """(validated config, plugin, run directory) for a new run, or for continuing ``resume``."""
+                assignments: list[str] = (), log_with: str | list[str] | None = None
+                ) -> tuple[RunConfig, LoadedPlugin, Path]:
+    """(validated config, plugin, run directory) for a new run, or for continuing ``resume``; ``log_with`` is
+    checked here too, so a missing tracker package stops the run before its directory exists."""
+    parse_log_with(log_with)
     train_overrides = {k: v for k, v in (train_overrides or {}).items() if v is not None}
     if resume is not None:
         resume = Path(resume)
@@ -169,7 +173,8 @@ def train(model: str, dataset: str | None = None, *, preset: str | None = None, 
     ``ganzoo run --gpus N`` / ``--processes N``."""
     flags = {"steps": steps, "batch_size": batch_size, "seed": seed, "precision": precision}
     config, plugin, path = prepare_run(model, dataset=dataset, preset=preset, out=out, resume=resume,
-                                       train_overrides=flags, assignments=assignments_from(overrides))
+                                       train_overrides=flags, assignments=assignments_from(overrides),
+                                       log_with=log_with)
     trainer = open_trainer(config, plugin, path, resume=resume is not None, data_dir=data_dir, download=download,
                            cpu=cpu, progress=progress, time_limit=time_limit, log_with=log_with)
     trainer.fit()

@@ -74,7 +74,8 @@ def run(
     errors = USER_ERRORS + (PluginContractError, CheckpointError, DistributedError, PrecisionError)
     try:
         config, plugin, path = prepare_run(model, dataset=dataset, preset=preset, out=out_dir, resume=resume,
-                                           train_overrides=overrides, assignments=assignments or [])
+                                           train_overrides=overrides, assignments=assignments or [],
+                                           log_with=log_with)
         if not worker:
             launch_plan = plan(gpus=gpus, processes=processes, cpu=cpu, num_machines=num_machines,
                                machine_rank=machine_rank, main_address=main_address, main_port=main_port,
