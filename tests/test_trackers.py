@@ -56,7 +56,7 @@ def test_log_with_parsing():
 
 class FakeAccelerator:
     def __init__(self):
-        self.calls, self.trackers = [], []
+        self.calls = []
 
     def init_trackers(self, *args, **kwargs):
         self.calls.append("init")
@@ -64,7 +64,11 @@ class FakeAccelerator:
     def log(self, values, step):
         self.calls.append(("log", step, values))
 
-    def end_training(self):
+    @property
+    def trackers(self):
+        return [self] if self.calls else []
+
+    def finish(self):
         self.calls.append("end")
 
 

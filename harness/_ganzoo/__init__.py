@@ -12,8 +12,6 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__version__ = "0.1.0"
-
 #: the public names, all defined in ganzoo.harness.api
 __all__ = [
     "train", "load", "evaluate", "export", "models", "presets", "datasets", "Run", "Generator",
@@ -23,6 +21,10 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # the installed distribution's, never a second copy of pyproject's
+        from importlib.metadata import version
+
+        return version("ganzoo")
     if name in __all__:
         value = getattr(importlib.import_module("ganzoo.harness.api"), name)
         globals()[name] = value  # later lookups are plain attribute reads
@@ -31,4 +33,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+    return sorted({*__all__, "__version__", "harness", "zoo"})

@@ -99,7 +99,7 @@ def evaluate(what: Any, *, dataset: str | None = None, metrics: list[str] | str 
              extractor: str | None = None, n: int | None = None, seed: int | None = None,
              data_dir: str | Path | None = None, checkpoint: str | int = "last", holdout: int = 2000,
              value_range: str | None = None, key: str | None = None, labels: Any = None,
-             extractor_weights: str | Path | None = None) -> dict[str, Any]:
+             extractor_weights: str | Path | None = None, resolution: int | None = None) -> dict[str, Any]:
     """Metrics (with the protocol of each) of a run, a generator, or samples; see the module docstring.
 
     ``metrics``: fid, kid, prdc, is, modes, accuracy, class-coverage (images; 2-D points always get
@@ -107,7 +107,8 @@ def evaluate(what: Any, *, dataset: str | None = None, metrics: list[str] | str 
     inception (CIFAR-10's when its weights are here), timm:NAME. ``seed``: for samples, the ``train.seed``
     whose reference draw to use (0); for a run, the noise seed (2024, as ``ganzoo eval``); for a generator,
     its run's ``train.seed`` (with ``n`` its ``train.eval_samples``: the numbers its run reported). ``value_range``:
-    ``"0,1"`` or ``"0,255"`` when float samples are not in [-1, 1]. Returns ``{"metrics", "protocol", …}``."""
+    ``"0,1"`` or ``"0,255"`` when float samples are not in [-1, 1]. ``resolution``: score images of another
+    square size as a run with that ``train.resolution`` does (reference images resized to it). Returns ``{"metrics", "protocol", …}``."""
     if isinstance(metrics, str):
         metrics = [m.strip() for m in metrics.split(",") if m.strip()]
     data_dir = Path(data_dir) if data_dir else None
@@ -132,4 +133,5 @@ def evaluate(what: Any, *, dataset: str | None = None, metrics: list[str] | str 
         raise ConfigError("scoring samples needs the dataset they imitate: dataset='mnist', 'stacked-mnist', "
                           "'cifar10', 'ring', 'grid', … (--dataset on the command line)")
     return score(what, dataset, metrics=metrics, extractor=extractor, n=n, seed=seed or 0, data_dir=data_dir,
-                 holdout=holdout, value_range=value_range, key=key, labels=labels, extractor_weights=weights)
+                 holdout=holdout, value_range=value_range, key=key, labels=labels, extractor_weights=weights,
+                 resolution=resolution)

@@ -43,6 +43,8 @@ def eval_command(
                                                        "values, -1,1 (default) | 0,1 | 0,255 (uint8: 0,255)")] = None,
     key: Annotated[Optional[str], typer.Option("--key", help="With --samples: the array to read from an .npz or a "
                                                ".pt dict")] = None,
+    resolution: Annotated[Optional[int], typer.Option("--resolution", help="With --samples: images of this square "
+                                                      "size, scored as a run with train.resolution=N does")] = None,
     data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Where datasets live")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
 ) -> None:
@@ -53,14 +55,14 @@ def eval_command(
     if samples is not None and dataset is None:
         fail("--samples needs --dataset: the dataset the samples imitate (mnist, stacked-mnist, cifar10, ring, grid, "
              "folder:PATH)")
-    if run_dir is not None and (dataset or value_range or key):
-        fail("--dataset, --range and --key apply to --samples only; a run's dataset is in its config.json")
+    if run_dir is not None and (dataset or value_range or key or resolution):
+        fail("--dataset, --range, --key and --resolution apply to --samples only; a run's are in its config.json")
     if run_dir is not None and not (run_dir / "config.json").is_file():
         fail(f"{run_dir} is not a run directory (no config.json): pass the folder `ganzoo run` wrote")
     chosen = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
     record = evaluate(run_dir if run_dir is not None else samples, dataset=dataset, metrics=chosen, extractor=extractor,
                       n=n, seed=seed, data_dir=data_dir, checkpoint=checkpoint, value_range=value_range, key=key,
-                      extractor_weights=extractor_weights)
+                      extractor_weights=extractor_weights, resolution=resolution)
     if as_json:
         Console().print_json(json.dumps(record, default=str))
         return

@@ -66,6 +66,15 @@ def _describe(info: DataInfo) -> str:
     return f"{info.name} samples are {c}×{h}×{w} images: an array of shape {shapes}"
 
 
+def _size_hint(shape: tuple[int, ...], info: DataInfo) -> str:
+    """When only the (square) size differs: how to score them as a run at that ``train.resolution`` does."""
+    sizes = [s for s in shape[1:] if s not in info.shape[:1]]
+    if len(shape) in (3, 4) and len(set(sizes)) == 1 and sizes[0] != info.shape[-1]:
+        return (f". To score {sizes[0]}×{sizes[0]} samples as a run with train.resolution={sizes[0]} does "
+                f"(reference images resized to it), pass resolution={sizes[0]} (--resolution {sizes[0]})")
+    return ""
+
+
 def parse_range(value_range: str | tuple[float, float] | None) -> tuple[float, float] | None:
     if value_range is None or isinstance(value_range, tuple):
         return value_range
@@ -84,7 +93,7 @@ def _to_images(array: Tensor, info: DataInfo, value_range: tuple[float, float] |
     elif array.ndim == 4 and tuple(array.shape[1:]) == (h, w, c):
         array = array.permute(0, 3, 1, 2)
     else:
-        raise SamplesError(f"{origin} has shape {tuple(array.shape)}; {_describe(info)}")
+        raise SamplesError(f"{origin} has shape {tuple(array.shape)}; {_describe(info)}{_size_hint(array.shape, info)}")
     if array.dtype == torch.bool or array.is_complex():
         raise SamplesError(f"{origin} holds {array.dtype} values; images are uint8 (0…255) or floats")
     low, high = value_range or ((0.0, 255.0) if array.dtype == torch.uint8 else (-1.0, 1.0))
@@ -96,7 +105,12 @@ def _to_images(array: Tensor, info: DataInfo, value_range: tuple[float, float] |
         raise SamplesError(f"{origin} has values in [{lo:.4g}, {hi:.4g}], outside the {low:g}…{high:g} they are read "
                            f"on (uint8: 0…255, floats: −1…1, ganzoo's and tanh's range); if that is not their "
                            "scale, give it: value_range / --range 0,1 or 0,255. Values are never clipped")
-    scaled = array.float() if (low, high) == (-1.0, 1.0) else ((values - low) / (high - low) * 2 - 1).float()
+    if (low, high) == (0.0, 255.0):  # float32 arithmetic exactly as the data sources convert uint8 images
+        scaled = array.to(torch.float32).div(127.5).sub(1.0)
+    elif (low, high) == (0.0, 1.0):
+        scaled = array.to(torch.float32).mul(2.0).sub(1.0)
+    else:
+        scaled = array.to(torch.float32)
     return scaled.clamp(-1, 1).contiguous()
 
 
@@ -150,8 +164,9 @@ def _read_image(path: Path, info: DataInfo) -> np.ndarray:
         with Image.open(path) as image:
             image.load()
             if image.size != (w, h):
-                raise SamplesError(f"{path} is {image.size[0]}×{image.size[1]} pixels; {_describe(info)}. Resize "
-                                   "the images first (metrics are defined at the dataset's own size)")
+                hint = _size_hint((1, c, *image.size[::-1]), info)
+                raise SamplesError(f"{path} is {image.size[0]}×{image.size[1]} pixels; {_describe(info)}"
+                                   + (hint or ". Resize the images first"))
             if c == 3:
                 return np.asarray(image.convert("RGB")).transpose(2, 0, 1)
             if image.mode in ("L", "1", "P", "LA") or image.mode.startswith("I"):

@@ -161,6 +161,7 @@ class RunTracker:
                     tracker.log({tag: trackio.Image(pixels)}, step=step)
 
     def finish(self) -> None:
-        if self.started:
-            self.accelerator.end_training()
+        if self.started:  # each tracker's finish(), not end_training(): that also destroys the process group
+            for tracker in self.accelerator.trackers:
+                tracker.finish()
             self.started = False
