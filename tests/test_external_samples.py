@@ -122,3 +122,12 @@ def test_the_command_refuses_unusable_samples_in_one_line(tmp_path):
     assert result.returncode == 2 and "--samples needs --dataset" in result.stderr
     result = cli("eval")
     assert result.returncode == 2 and "give a run directory" in result.stderr
+
+
+def test_cifar10_without_inception_weights_says_what_is_missing(tmp_path, monkeypatch):
+    """CIFAR-10 samples are scored with Inception-FID when its weights are on the machine; here they are not,
+    and that is said before any data is read (the data folder given does not even exist)."""
+    monkeypatch.setattr("torch.hub.get_dir", lambda: str(tmp_path / "hub"))
+    with pytest.raises(ganzoo.MetricError, match="no default feature network for 'cifar10'.*Inception-v3 weights are "
+                                                 "missing"):
+        ganzoo.evaluate(np.zeros((4, 32, 32, 3), np.uint8), dataset="cifar10", data_dir=tmp_path / "nowhere")

@@ -23,9 +23,9 @@ import torch
 from ..contract.config import RunConfig
 from ..contract.errors import ConfigError
 from ..contract.spec import DataKind
-from ..data.catalog import open_dataset
+from ..data.catalog import dataset_kind, open_dataset
 from ..data.request import DataRequest
-from ..evaluation.external import Samples, read_samples, score_samples
+from ..evaluation.external import Samples, image_extractor, read_samples, score_samples
 from ..evaluation.images import choose_plan, evaluate_images
 from ..evaluation.scoring import balanced_labels, evaluate_with_protocols, generate
 from ..metrics import MetricError
@@ -76,6 +76,9 @@ def score(samples: Any, dataset: str, *, metrics: list[str] | None = None, extra
           value_range: str | None = None, key: str | None = None, labels: Any = None,
           extractor_weights: Path | None = None, resolution: int | None = None) -> dict[str, Any]:
     """Samples from anywhere, scored as a run with ``train.seed = seed`` on ``dataset`` scores its own."""
+    options = {"weights": extractor_weights} if extractor_weights else None
+    if dataset_kind(dataset) == DataKind.images:  # a missing feature network is named before any data is decoded
+        extractor = image_extractor(dataset, extractor, options)
     source = open_dataset(dataset, DataRequest(seed=seed, data_dir=Path(data_dir) if data_dir else None,
                                                holdout=holdout, resolution=resolution))
     if source.info.kind not in (DataKind.images, DataKind.points2d):
@@ -87,7 +90,6 @@ def score(samples: Any, dataset: str, *, metrics: list[str] | None = None, extra
         if n < 1 or n > len(found):
             raise ConfigError(f"--n must be between 1 and the {len(found)} samples given, got {n}")
         found = Samples(found.values[:n], None if found.labels is None else found.labels[:n], found.origin)
-    options = {"weights": extractor_weights} if extractor_weights else None
     values, protocols = score_samples(found, source, seed=seed + EVAL_SEED_OFFSET, metrics=metrics,
                                       extractor=extractor, data_dir=Path(data_dir) if data_dir else None,
                                       extractor_options=options)

@@ -238,6 +238,24 @@ def read_samples(samples: Any, info: DataInfo, *, value_range: str | tuple[float
     return Samples(values, _labels(found_labels, len(values), info, origin), origin)
 
 
+def image_extractor(dataset: str, extractor: str | None = None, options: dict[str, Any] | None = None) -> str:
+    """The feature network for image samples of ``dataset``: the one asked for, the dataset's default
+    (mnist-cnn for MNIST-like data), else Inception when its weights are here (CIFAR-10's Inception-FID);
+    a MetricError that says what is missing otherwise. Cheap: call it before decoding any data."""
+    from .images import default_plan
+
+    plan = default_plan(dataset, False, extractor)
+    if plan.extractor is not None:
+        return plan.extractor
+    from ..metrics.extractors import find_inception_weights
+
+    try:
+        find_inception_weights((options or {}).get("weights"))
+    except MetricError as missing:
+        raise MetricError(f"{plan.reason}. {missing}") from None
+    return "inception"
+
+
 def score_samples(samples: Samples, source: DataSource, *, seed: int, metrics: list[str] | None = None,
                   extractor: str | None = None, data_dir: Path | None = None, device: torch.device | None = None,
                   extractor_options: dict[str, Any] | None = None) -> tuple[dict[str, float], dict[str, Any]]:
@@ -252,14 +270,7 @@ def score_samples(samples: Samples, source: DataSource, *, seed: int, metrics: l
             raise MetricError(f"{source.info.name} is points2d data: only its mixture metrics apply; "
                               "drop --metrics/--extractor")
         return mixture_metrics(samples.values, source, seed)
+    extractor = image_extractor(source.info.name, extractor, extractor_options)
     plan = choose_plan(source.info.name, samples.labels is not None, extractor, metrics)
-    if plan.extractor is None:  # e.g. CIFAR-10: Inception-FID when its weights are here, else say what is missing
-        from ..metrics.extractors import find_inception_weights
-
-        try:
-            find_inception_weights((extractor_options or {}).get("weights"))
-        except MetricError as missing:
-            raise MetricError(f"{plan.reason}. {missing}") from None
-        plan = choose_plan(source.info.name, samples.labels is not None, "inception", metrics)
     return evaluate_images(samples.values, samples.labels, source, plan, data_dir=data_dir, device=device, seed=seed,
                            extractor_options=extractor_options)
