@@ -1,18 +1,34 @@
-"""The installed layout: every folder of harness/ and zoo/ that is a package is listed in pyproject.toml."""
+"""The installed layout: every package folder is listed in pyproject.toml; `ganzoo` is a light regular package
+that exposes the Python API; a built wheel imports `ganzoo`, `ganzoo.harness` and `ganzoo.zoo` like the editable
+install does."""
 
+import importlib.metadata
+import os
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
+SETUPTOOLS = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
+
+
+def _package_of(folder: Path) -> str:
+    """The package a folder installs as: the longest package-dir entry above it, plus the rest of its path."""
+    mapping = {REPO / path: name for name, path in SETUPTOOLS["package-dir"].items()}
+    for root in sorted(mapping, key=lambda p: len(p.parts), reverse=True):
+        if folder == root or root in folder.parents:
+            return ".".join([mapping[root], *folder.relative_to(root).parts])
+    raise AssertionError(f"{folder} is under no package-dir entry of pyproject.toml")
 
 
 def test_every_subpackage_is_listed_in_pyproject():
-    config = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
-    listed = set(config["packages"])
-    for top, name in (("harness", "ganzoo.harness"), ("zoo", "ganzoo.zoo")):
+    listed = set(SETUPTOOLS["packages"])
+    for top in ("harness", "zoo"):
         for init in (REPO / top).rglob("__init__.py"):
-            relative = init.parent.relative_to(REPO / top)
-            package = ".".join([name, *relative.parts])
+            package = _package_of(init.parent)
             assert package in listed, f"{package} ({init.parent}) is missing from [tool.setuptools] packages"
 
 
@@ -20,3 +36,49 @@ def test_registry_toml_sits_where_the_harness_looks_for_it():
     from ganzoo.harness.contract.presets import registry_path
 
     assert registry_path() == REPO / "registry.toml"
+
+
+def test_ganzoo_is_a_light_regular_package_whose_names_are_the_api():
+    """`import ganzoo` loads no torch; every exported name resolves (lazily) to ganzoo.harness.api's."""
+    code = ("import sys, ganzoo; assert 'torch' not in sys.modules, 'import ganzoo loaded torch'; "
+            "print(ganzoo.__file__)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert Path(result.stdout.strip()) == REPO / "harness" / "_ganzoo" / "__init__.py"
+    import ganzoo
+    from ganzoo.harness import api
+
+    assert sorted(ganzoo.__all__) == sorted(api.__all__)
+    for name in ganzoo.__all__:
+        assert getattr(ganzoo, name) is getattr(api, name)
+    with pytest.raises(AttributeError):
+        ganzoo.no_such_thing  # noqa: B018
+
+
+def test_a_built_wheel_imports_ganzoo_harness_and_zoo(tmp_path):
+    """The non-editable install: build the wheel, install it into a folder, import from there alone."""
+    version = importlib.metadata.version("setuptools")
+    if int(version.split(".")[0]) < 68:
+        pytest.skip(f"building offline needs setuptools ≥ 68 in this environment (it has {version})")
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", str(REPO), "--no-build-isolation", "--no-deps",
+                            "-q", "-w", str(tmp_path / "wheel")], capture_output=True, text=True, timeout=300)
+    assert build.returncode == 0, build.stderr
+    wheel = next((tmp_path / "wheel").glob("ganzoo-*.whl"))
+    target = tmp_path / "site"
+    install = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
+                              str(wheel)], capture_output=True, text=True, timeout=300)
+    assert install.returncode == 0, install.stderr
+    code = f"""
+import sys
+sys.meta_path = [f for f in sys.meta_path if "editable" not in repr(f).lower()]  # hide the editable install
+sys.path.insert(0, {str(target)!r})
+import ganzoo, ganzoo.harness.plugin, ganzoo.zoo.gan
+from importlib.metadata import entry_points
+assert all(m.__file__.startswith({str(target)!r}) for m in (ganzoo, ganzoo.harness.plugin, ganzoo.zoo.gan))
+assert ganzoo.train.__module__.startswith("ganzoo.harness.api")
+print(sorted(e.name for e in entry_points(group="ganzoo.models") if e.dist.locate_file("").as_posix().startswith({str(target)!r})))
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                            cwd=tmp_path, env={**os.environ, "PYTHONPATH": ""})
+    assert result.returncode == 0, result.stderr
+    assert "'gan'" in result.stdout and "'wgan-gp'" in result.stdout

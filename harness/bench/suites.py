@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from ..contract import registry
 from .requirements import Requirement, unmet_reasons, placement_problem
 from ..contract.config import Precision
+from ..contract.errors import GanzooError
 from ..report.environment import environment
 from ..contract.presets import PresetError, all_presets, format_errors, registry_path
 from ..train.resolve import resolve_run
@@ -91,7 +92,7 @@ class Suite(BaseModel):
         return self
 
 
-class BenchError(ValueError):
+class BenchError(GanzooError, ValueError):
     pass
 
 

@@ -53,7 +53,8 @@ class ContractMonitor:
             parts = klass.__module__.split(".")
             if parts[0] in ("builtins", "abc") or klass.__module__.startswith("ganzoo.harness"):
                 continue
-            for end in range(1, len(parts) + 1):  # the outermost regular package (ganzoo itself is a namespace)
+            # the outermost package; under `ganzoo` (one package for harness and zoo) the one below it
+            for end in range(2 if parts[0] == "ganzoo" else 1, len(parts) + 1):
                 module = sys.modules.get(".".join(parts[:end]))
                 path = getattr(module, "__file__", None)
                 if path:

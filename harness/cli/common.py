@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ..contract.presets import PresetError
 from ..contract.registry import RegistryError
@@ -23,5 +24,5 @@ USER_ERRORS = (RegistryError, ConfigError, PresetError, DataError, RunDirError)
 
 def fail(message: str, code: int = 2, quiet: bool = False) -> None:
     if not quiet:
-        err.print(f"[bold red]error:[/] {message}", highlight=False)
+        err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)  # 'ganzoo[wandb]' is not markup
     raise typer.Exit(code)

@@ -1,93 +1,81 @@
-"""``ganzoo eval RUN_DIR``: re-evaluate a saved run with chosen metrics and extractor.
+"""``ganzoo eval RUN_DIR`` and ``ganzoo eval --samples PATH --dataset NAME``: score a run, or anyone's samples.
 
-The result is appended to ``summary.json`` under ``evaluations`` with the protocol of every
+A run's result is appended to its ``summary.json`` under ``evaluations`` with the protocol of every
 number, so a later evaluation (more samples, another extractor) never overwrites an earlier one.
+Samples (a folder of images, an .npy/.npz of arrays, a .pt tensor file, from any generator) are
+scored under the same protocols as a run's own, against the same reference images a run with
+``--seed`` would use. Both are thin layers over ``ganzoo.evaluate`` (``harness.api.scoring``).
 """
 
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Optional
 
-import torch
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..train.checkpoint import load_networks
-from ..contract.config import RunConfig
-from ..data.request import DataRequest
-from ..data.catalog import open_dataset
-from ..evaluation.scoring import balanced_labels, evaluate_with_protocols, generate
-from ..evaluation.images import ImageEvalPlan, default_plan, evaluate_images
+from ..api.scoring import RUN_SEED, evaluate, evaluate_run  # noqa: F401 - evaluate_run re-exported
+from ..evaluation.images import METRIC_ALIASES as ALIASES  # noqa: F401 - re-exported
 from ..metrics import MetricError
-from ..report.rundir import write_json_atomic
-from ..contract.spec import DataKind
-
-ALIASES = {"modes": "stacked-mnist", "accuracy": "conditional-accuracy", "prdc": "prdc", "fid": "fid",
-           "kid": "kid", "is": "is", "stacked-mnist": "stacked-mnist", "conditional-accuracy": "conditional-accuracy",
-           "coverage-per-class": "class-coverage", "class-coverage": "class-coverage"}
-
-
-def evaluate_run(run_dir: Path, *, metrics: list[str] | None = None, extractor: str | None = None, n: int = 10_000,
-                 which: str | int = "last", data_dir: Path | None = None, seed: int = 2024,
-                 extractor_weights: Path | None = None) -> dict[str, Any]:
-    """Evaluate the checkpoint ``which`` of a run; returns the record appended to summary.json."""
-    device = torch.device("cpu")
-    plugin, nets, ema = load_networks(run_dir, which=which, device=device)
-    run = RunConfig.from_run_dir(run_dir)
-    source = open_dataset(run.dataset, DataRequest(seed=run.train.seed, data_dir=data_dir,
-                                                   resolution=run.train.resolution, holdout=run.train.holdout))
-    sampling = ema or nets
-    if source.info.kind != DataKind.images:
-        if metrics or extractor:
-            raise MetricError(f"{run.dataset} is {source.info.kind.value} data: only its mixture metrics apply; "
-                              "drop --metrics/--extractor")
-        values, protocols = evaluate_with_protocols(plugin, sampling, source, n, seed, device, data_dir)
-    else:
-        plan = default_plan(run.dataset, plugin.spec.conditional, extractor)
-        if metrics:
-            unknown = [m for m in metrics if m not in ALIASES]
-            if unknown:
-                raise MetricError(f"unknown metric(s) {unknown}; choose from {sorted(ALIASES)}")
-            plan = ImageEvalPlan(plan.extractor, tuple(dict.fromkeys(ALIASES[m] for m in metrics)), plan.reason)
-        if plan.extractor is None:
-            raise MetricError(plan.reason)
-        labels = balanced_labels(n, source.info.num_classes, device) if plugin.spec.conditional else None
-        fake = generate(plugin, sampling, n, seed, device, labels=labels)
-        options = {"weights": extractor_weights} if extractor_weights else None
-        values, protocols = evaluate_images(fake, labels, source, plan, data_dir=data_dir, device=device, seed=seed,
-                                            extractor_options=options)
-    record = {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "checkpoint": which, "ema": ema is not None,
-              "n": n, "seed": seed, "metrics": values, "protocol": protocols}
-    summary_path = run_dir / "summary.json"
-    summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
-    summary.setdefault("evaluations", []).append(record)
-    write_json_atomic(summary_path, summary)
-    return record
+from .common import fail
 
 
 def eval_command(
-    run_dir: Annotated[Path, typer.Argument(help="A run directory written by `ganzoo run`")],
+    run_dir: Annotated[Optional[Path], typer.Argument(help="A run directory written by `ganzoo run` (or use "
+                                                      "--samples)")] = None,
+    samples: Annotated[Optional[Path], typer.Option("--samples", help="Score these samples instead of a run: a folder "
+                                                    "of images, an .npy/.npz array or a .pt tensor file")] = None,
+    dataset: Annotated[Optional[str], typer.Option(help="With --samples: the dataset they imitate (mnist, "
+                                                   "stacked-mnist, cifar10, ring, grid, folder:PATH)")] = None,
     metrics: Annotated[Optional[str], typer.Option(help="Comma-separated: fid,kid,prdc,is,modes,accuracy")] = None,
     extractor: Annotated[Optional[str], typer.Option(help="mnist-cnn | inception | timm:NAME")] = None,
     extractor_weights: Annotated[Optional[Path], typer.Option("--extractor-weights",
                                                              help="Local weights file for the extractor")] = None,
-    n: Annotated[int, typer.Option("--n", help="Generated samples (and real ones)")] = 10_000,
+    n: Annotated[Optional[int], typer.Option("--n", help="Generated samples (and real ones); default 10000 for a "
+                                             "run, every sample given with --samples")] = None,
     checkpoint: Annotated[str, typer.Option(help="last | best | STEP")] = "last",
+    seed: Annotated[Optional[int], typer.Option(help=f"A run: noise seed (default {RUN_SEED}). --samples: score as a "
+                                                "run with this train.seed would (its reference draw; default 0)")] = None,
+    value_range: Annotated[Optional[str], typer.Option("--range", help="With --samples: the scale of float image "
+                                                       "values, -1,1 (default) | 0,1 | 0,255 (uint8: 0,255)")] = None,
+    key: Annotated[Optional[str], typer.Option("--key", help="With --samples: the array to read from an .npz or a "
+                                               ".pt dict")] = None,
+    resolution: Annotated[Optional[int], typer.Option("--resolution", help="With --samples: images of this square "
+                                                      "size, scored as a run with train.resolution=N does")] = None,
     data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Where datasets live")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
 ) -> None:
-    """Re-evaluate a saved run and append the result (with its protocol) to its summary.json."""
-    record = evaluate_run(run_dir, metrics=metrics.split(",") if metrics else None, extractor=extractor, n=n,
-                          which=int(checkpoint) if checkpoint.isdigit() else checkpoint, data_dir=data_dir, extractor_weights=extractor_weights)
-    table = Table(title=f"{run_dir}: checkpoint {checkpoint}{' (EMA)' if record['ema'] else ''}, n = {n}")
+    """Score a saved run (appended to its summary.json), or a folder/array of samples from any generator."""
+    if (run_dir is None) == (samples is None):
+        fail("give a run directory or --samples PATH (with --dataset), not both" if run_dir else
+             "give a run directory to evaluate, or --samples PATH --dataset NAME to score samples")
+    if samples is not None and dataset is None:
+        fail("--samples needs --dataset: the dataset the samples imitate (mnist, stacked-mnist, cifar10, ring, grid, "
+             "folder:PATH)")
+    if run_dir is not None and (dataset or value_range or key or resolution):
+        fail("--dataset, --range, --key and --resolution apply to --samples only; a run's are in its config.json")
+    if run_dir is not None and not (run_dir / "config.json").is_file():
+        fail(f"{run_dir} is not a run directory (no config.json): pass the folder `ganzoo run` wrote")
+    chosen = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
+    record = evaluate(run_dir if run_dir is not None else samples, dataset=dataset, metrics=chosen, extractor=extractor,
+                      n=n, seed=seed, data_dir=data_dir, checkpoint=checkpoint, value_range=value_range, key=key,
+                      extractor_weights=extractor_weights, resolution=resolution)
+    if as_json:
+        Console().print_json(json.dumps(record, default=str))
+        return
+    if run_dir is not None:
+        title = f"{run_dir}: checkpoint {checkpoint}{' (EMA)' if record['ema'] else ''}, n = {record['n']}"
+    else:
+        title = f"{record['samples']} as {dataset} samples, n = {record['n']}"
+    table = Table(title=title)
     table.add_column("metric")
     table.add_column("value", justify="right")
     table.add_column("extractor")
     for name, value in record["metrics"].items():
-        table.add_row(name, f"{value:.4g}", str(record["protocol"].get(name, {}).get("extractor", "")))
+        table.add_row(name, f"{value:.4g}", str(record["protocol"].get(name, {}).get("extractor", "") or ""))
     Console().print(table)
 
 

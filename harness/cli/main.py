@@ -3,13 +3,14 @@
 
 Each command lives in its own module and is registered here, in the order ``ganzoo --help`` lists
 them: :mod:`.catalog` (list, show, presets), :mod:`.run`, :mod:`.bench`, :mod:`.eval` (eval and
-classifier train), :mod:`.sample`, :mod:`.report`, :mod:`.translate` and :mod:`.check`. The command
+classifier train), :mod:`.sample`, :mod:`.export`, :mod:`.report`, :mod:`.translate` and :mod:`.check`. The command
 modules never import this one; what they share is in :mod:`.common`.
 """
 
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 
 from .common import USER_ERRORS, err
 
@@ -23,6 +24,7 @@ def _register_commands() -> None:
     from .catalog import list_models, list_presets, show
     from .check import check
     from .eval import classifier_train, eval_command
+    from .export import export
     from .report import report
     from .run import run
     from .sample import sample
@@ -35,6 +37,7 @@ def _register_commands() -> None:
     app.command("bench")(bench)
     app.command("eval")(eval_command)
     app.command("sample")(sample)
+    app.command("export")(export)
     app.command("report")(report)
     app.command("translate")(translate)
     app.command("check")(check)
@@ -49,18 +52,19 @@ _register_commands()
 def _user_errors() -> tuple[type[Exception], ...]:
     """Errors that are the user's to fix: printed as one clear line, never as a traceback."""
     from ..bench.suites import BenchError
+    from ..contract.errors import GanzooError
     from ..train.checkpoint import CheckpointError
     from ..metrics import MetricError
     from .sample import SampleError
 
-    return USER_ERRORS + (BenchError, CheckpointError, MetricError, SampleError)
+    return USER_ERRORS + (BenchError, CheckpointError, MetricError, SampleError, GanzooError)
 
 
 def main() -> None:
     try:
         app()
     except _user_errors() as error:  # raised outside a command's own handling, e.g. a broken registry.toml
-        err.print(f"[bold red]error:[/] {error}", highlight=False)
+        err.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
         raise SystemExit(2) from None
 
 

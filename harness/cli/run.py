@@ -1,6 +1,8 @@
 """`ganzoo run MODEL`: train a model and write its run directory, in this process or, with
 ``--gpus``/``--processes``/``--num-machines``, as a launched data-parallel run whose workers run
 this same command (see :func:`_worker_command`). torch and the trainer load only when training.
+Options become a run exactly as ``ganzoo.train`` makes one (``api.training.prepare_run`` and
+``open_trainer``); what only a command has (launching processes, the summary table) stays here.
 """
 
 from __future__ import annotations
@@ -13,8 +15,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from ..report.rundir import RunDir, default_run_dir
-from ..train.resolve import resolve_run
+from ..report.rundir import RunDir
 from .common import USER_ERRORS, err, fail, out
 
 
@@ -49,6 +50,9 @@ def run(
     time_limit: Annotated[Optional[float], typer.Option("--time-limit", min=1, help="Stop training after this many "
                                                         "seconds, evaluate and keep a checkpoint to resume from")] = None,
     html: Annotated[bool, typer.Option("--html", help="Also write report.html beside report.md")] = False,
+    log_with: Annotated[Optional[str], typer.Option("--log-with", help="Experiment trackers, comma-separated: "
+                                                    "tensorboard, wandb, mlflow, trackio (local/offline by default; "
+                                                    "pip install 'ganzoo[NAME]')")] = None,
 ) -> None:
     """Train MODEL and write a run directory (config, metrics, checkpoints, samples, summary).
 
@@ -60,8 +64,8 @@ def run(
     from ..train.guard import NonFiniteStop
     from ..train.launch import is_worker, launch, plan
     from ..train.precision import PrecisionError
-    from ..train.resume import resume_run
-    from ..train.trainer import INTERRUPTED_EXIT_CODE, PluginContractError, Trainer  # torch loads only when training
+    from ..api.training import open_trainer, prepare_run
+    from ..train.trainer import INTERRUPTED_EXIT_CODE, PluginContractError  # torch loads only when training
 
     worker = is_worker()
     quiet = worker and os.environ.get("RANK", "0") != "0"  # only rank 0 of a launched run speaks
@@ -69,16 +73,9 @@ def run(
                                                ("precision", precision)) if value is not None}
     errors = USER_ERRORS + (PluginContractError, CheckpointError, DistributedError, PrecisionError)
     try:
-        if resume is not None:
-            if out_dir is not None and out_dir.resolve() != resume.resolve():
-                fail(f"--resume {resume} continues that directory; --out {out_dir} names another")
-            config, plugin = resume_run(resume, model, dataset=dataset, preset=preset, train_overrides=overrides,
-                                        assignments=assignments or [])
-            path = resume
-        else:
-            config, plugin = resolve_run(model, dataset=dataset, preset=preset, train_overrides=overrides,
-                                         assignments=assignments or [])
-            path = out_dir or default_run_dir(config.model, config.dataset)
+        config, plugin, path = prepare_run(model, dataset=dataset, preset=preset, out=out_dir, resume=resume,
+                                           train_overrides=overrides, assignments=assignments or [],
+                                           log_with=log_with)
         if not worker:
             launch_plan = plan(gpus=gpus, processes=processes, cpu=cpu, num_machines=num_machines,
                                machine_rank=machine_rank, main_address=main_address, main_port=main_port,
@@ -94,15 +91,16 @@ def run(
                 command = _worker_command(model, path, resume is not None, dataset=dataset, preset=preset,
                                           overrides=overrides, assignments=assignments or [], data_dir=data_dir,
                                           download=download, cpu=cpu, no_progress=no_progress,
-                                          time_limit=time_limit, html=html)
+                                          time_limit=time_limit, html=html, log_with=log_with)
                 code = launch(launch_plan, command)
                 summary_path = Path(path) / "summary.json"
                 if code == 0 and machine_rank == 0 and summary_path.is_file():
                     print_summary(json.loads(summary_path.read_text()), Path(path))
                 raise typer.Exit(code)
-        run_dir = RunDir(path, resume=resume is not None or worker)
-        trainer = Trainer(config, plugin, run_dir, data_dir=data_dir, download=download, cpu=cpu,
-                          progress=not no_progress, resume=resume is not None, time_limit_s=time_limit)
+        trainer = open_trainer(config, plugin, path, resume=resume is not None, worker=worker, data_dir=data_dir,
+                               download=download, cpu=cpu, progress=not no_progress, time_limit=time_limit,
+                               log_with=log_with)
+        run_dir = trainer.run_dir
         if trainer.is_main and not worker:
             action = f"resuming from step {trainer.step}" if resume is not None else "training"
             err.print(f"{action} [bold]{config.model}[/] on [bold]{config.dataset}[/]"
@@ -124,13 +122,14 @@ def run(
 
 def _worker_command(model: str, path: Path, resume: bool, *, dataset: str | None, preset: str | None,
                     overrides: dict, assignments: list[str], data_dir: Path | None, download: bool, cpu: bool,
-                    no_progress: bool, time_limit: float | None = None, html: bool = False) -> list[str]:
+                    no_progress: bool, time_limit: float | None = None, html: bool = False,
+                    log_with: str | None = None) -> list[str]:
     """The `ganzoo run` arguments every launched process receives (the run directory fixed)."""
     command = ["run", model, "--resume" if resume else "--out", str(path)]
     for flag, value in (("--dataset", dataset), ("--preset", preset), ("--steps", overrides.get("steps")),
                         ("--batch-size", overrides.get("batch_size")), ("--seed", overrides.get("seed")),
                         ("--precision", overrides.get("precision")), ("--data-dir", data_dir),
-                        ("--time-limit", time_limit)):
+                        ("--time-limit", time_limit), ("--log-with", log_with)):
         if value is not None:
             command += [flag, str(value)]
     for item in assignments:

@@ -16,26 +16,11 @@ from typing import Annotated, Optional
 import torch
 import typer
 
+from ..evaluation.sampling import SampleError, sample_labels  # noqa: F401 - re-exported (the Python API uses them)
 from ..evaluation.scoring import generate
 from ..report.plots import image_grid
 from ..contract.plugin import GANPlugin, Networks
 from ..contract.spec import DataKind
-
-
-class SampleError(ValueError):
-    """The request cannot be drawn from this run (e.g. --class for an unconditional model)."""
-
-
-def sample_labels(plugin: GANPlugin, n: int, class_index: int | None) -> torch.Tensor | None:
-    """Labels for a grid: class K everywhere, or 0, 1, …, K−1 repeated (one column per class)."""
-    classes = plugin.data.num_classes if plugin.spec.conditional else None
-    if class_index is not None:
-        if not classes:
-            raise SampleError(f"--class needs a class-conditional model; {plugin.spec.name} is unconditional")
-        if not 0 <= class_index < classes:
-            raise SampleError(f"--class must be in 0..{classes - 1} for this run, got {class_index}")
-        return torch.full((n,), class_index, dtype=torch.long)
-    return torch.arange(n) % classes if classes else None
 
 
 def render_samples(plugin: GANPlugin, nets: Networks, out: Path, n: int = 64, class_index: int | None = None,

@@ -20,11 +20,12 @@ import numpy as np
 import torch
 import typer
 
+from ..contract.errors import GanzooError
 from ..data.folder import EXTENSIONS, is_image
 from ..data.resize import load_rgb
 
 
-class TranslateError(ValueError):
+class TranslateError(GanzooError, ValueError):
     """The run cannot translate, or the input holds nothing to translate; the message says what to do."""
 
 

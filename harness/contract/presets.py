@@ -34,10 +34,11 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from . import registry
 from .config import TrainConfig
+from .errors import ConfigError
 from .registry import LoadedPlugin, RegistryError
 
 
-class PresetError(ValueError):
+class PresetError(ConfigError):
     """registry.toml, or a preset in it, is invalid; the message names file, table and field."""
 
 

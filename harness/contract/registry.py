@@ -17,13 +17,14 @@ from importlib.metadata import EntryPoint, entry_points
 
 from pydantic import BaseModel, ValidationError
 
+from .errors import GanzooError
 from .plugin import GANPlugin
 from .spec import ModelConfig, ModelSpec
 
 GROUP = "ganzoo.models"
 
 
-class RegistryError(LookupError):
+class RegistryError(GanzooError, LookupError):
     """A model name that cannot be resolved to one working plugin."""
 
 

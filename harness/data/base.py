@@ -15,11 +15,12 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from ..contract.errors import GanzooError
 from ..contract.plugin import Batch
 from ..contract.spec import DataInfo
 
 
-class DataError(RuntimeError):
+class DataError(GanzooError, RuntimeError):
     """A dataset could not be found, read or verified; the message says where we looked and what to do."""
 
 

@@ -24,7 +24,7 @@ from torch import Tensor
 
 from ..data.base import DataSource
 from ..data.locations import cache_root, data_root
-from ..metrics import MetricInputs, compute_metrics
+from ..metrics import MetricError, MetricInputs, compute_metrics
 from ..metrics.extractors import FeatureExtractor, get_extractor
 
 MNIST_LIKE = ("mnist", "stacked-mnist")
@@ -52,6 +52,25 @@ def default_plan(dataset: str, conditional: bool, extractor: str | None = None) 
     if name == "inception":
         metrics.append("is")  # the Inception Score needs the ImageNet logits only this network has
     return ImageEvalPlan(name, tuple(metrics))
+
+
+#: what `--metrics` accepts → the metric registered under that name
+METRIC_ALIASES = {"modes": "stacked-mnist", "accuracy": "conditional-accuracy", "prdc": "prdc", "fid": "fid",
+                  "kid": "kid", "is": "is", "stacked-mnist": "stacked-mnist",
+                  "conditional-accuracy": "conditional-accuracy", "coverage-per-class": "class-coverage",
+                  "class-coverage": "class-coverage"}
+
+
+def choose_plan(dataset: str, conditional: bool, extractor: str | None = None,
+                metrics: list[str] | None = None) -> ImageEvalPlan:
+    """The default plan for this data, narrowed to ``metrics`` (names or aliases) when given."""
+    plan = default_plan(dataset, conditional, extractor)
+    if not metrics:
+        return plan
+    unknown = [m for m in metrics if m not in METRIC_ALIASES]
+    if unknown:
+        raise MetricError(f"unknown metric(s) {unknown}; choose from {sorted(METRIC_ALIASES)}")
+    return ImageEvalPlan(plan.extractor, tuple(dict.fromkeys(METRIC_ALIASES[m] for m in metrics)), plan.reason)
 
 
 _EXTRACTORS: dict[tuple, FeatureExtractor] = {}

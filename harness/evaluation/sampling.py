@@ -9,7 +9,24 @@ import torch
 from torch import Tensor
 
 from ..contract.context import NoiseSource
+from ..contract.errors import GanzooError
 from ..contract.plugin import GANPlugin, Networks
+
+
+class SampleError(GanzooError, ValueError):
+    """The request cannot be drawn from this generator (e.g. a class for an unconditional model)."""
+
+
+def sample_labels(plugin: GANPlugin, n: int, class_index: int | None) -> Tensor | None:
+    """Labels for a grid: class K everywhere, or 0, 1, …, K−1 repeated (one column per class)."""
+    classes = plugin.data.num_classes if plugin.spec.conditional else None
+    if class_index is not None:
+        if not classes:
+            raise SampleError(f"--class needs a class-conditional model; {plugin.spec.name} is unconditional")
+        if not 0 <= class_index < classes:
+            raise SampleError(f"--class must be in 0..{classes - 1} for this run, got {class_index}")
+        return torch.full((n,), class_index, dtype=torch.long)
+    return torch.arange(n) % classes if classes else None
 
 
 @contextmanager

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..contract.errors import GanzooError
 
-class MetricError(ValueError):
+
+class MetricError(GanzooError, ValueError):
     """A metric could not be computed as asked; the message names the numbers involved and the fix."""

@@ -1,9 +1,19 @@
-"""Live console output: a rich progress bar with losses and images/s, or plain lines off a terminal."""
+"""Live console output: a rich progress bar with losses and images/s, or plain lines off a terminal.
+
+In Jupyter the bar is a live widget when ipywidgets is installed (rich draws it there), else the
+plain lines; nothing here needs a terminal.
+"""
 
 from __future__ import annotations
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+
+def _has_widgets() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("ipywidgets") is not None
 
 
 def format_stats(stats: dict[str, float]) -> str:
@@ -14,7 +24,7 @@ class TrainingProgress:
     def __init__(self, total: int, description: str, console: Console | None = None, start: int = 0) -> None:
         self.console = console or Console(stderr=True)
         self.total = total
-        self.live = self.console.is_terminal
+        self.live = self.console.is_terminal or (self.console.is_jupyter and _has_widgets())
         self.progress = Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
             TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), TextColumn("{task.fields[stats]}"),

@@ -16,8 +16,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..contract.errors import GanzooError
 
-class RunDirError(FileExistsError):
+
+class RunDirError(GanzooError, FileExistsError):
     pass
 
 

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from ..contract.config import TrainConfig
+from ..contract.errors import GanzooError
 from ..contract.plugin import GANPlugin, Networks, OptimizerSpec, Phase
 from ..report.diagnostics import RuleContext
 from .distributed import DistributedError
@@ -20,7 +21,7 @@ from .records import find_diagnostic
 from .resolve import ConfigError
 
 
-class PluginContractError(TypeError):
+class PluginContractError(GanzooError, TypeError):
     """A plugin returned something the contract does not allow; the message says what and where."""
 
 

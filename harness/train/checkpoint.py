@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..contract.errors import GanzooError
 from ..report.rundir import write_json_atomic
 
 FORMAT = "ganzoo-checkpoint"
@@ -48,7 +49,7 @@ HIGHER_IS_BETTER = frozenset({"modes_captured", "hq_fraction", "inception_score"
 DEFAULT_BEST = ("reverse_kl", "fid", "kid", "modes_captured")
 
 
-class CheckpointError(RuntimeError):
+class CheckpointError(GanzooError, RuntimeError):
     """A checkpoint that cannot be used; the message says which file, why, and what to do."""
 
 

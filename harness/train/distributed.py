@@ -29,10 +29,12 @@ import torch
 import torch.distributed as dist
 from torch import Tensor, nn
 
+from ..contract.errors import GanzooError
+
 EXPECTED_PROCESSES_ENV = "GANZOO_EXPECTED_PROCESSES"
 
 
-class DistributedError(RuntimeError):
+class DistributedError(GanzooError, RuntimeError):
     """The process group is not what was asked for (or an option cannot work on this device)."""
 
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from ..contract.errors import GanzooError
+
 
 @dataclass(frozen=True)
 class NonFiniteEvent:
@@ -28,7 +30,7 @@ class NonFiniteEvent:
         return f"phase {self.phase!r} at step {self.step}: {self.tensor} is not finite"
 
 
-class NonFiniteStop(RuntimeError):
+class NonFiniteStop(GanzooError, RuntimeError):
     """The run stopped on non-finite values; the message is the report."""
 
     def __init__(self, message: str, event: NonFiniteEvent) -> None:

@@ -21,6 +21,7 @@ import warnings
 import torch
 
 from ..contract.config import Precision
+from ..contract.errors import ConfigError
 
 DTYPES = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 # Measured on this project's 2-core x86 CPU (torch 2.14.1): dcgan/mnist ran at 8 images/s in fp16
@@ -29,7 +30,7 @@ CPU_FP16_ADVICE = ("fp16 autocast on a CPU is emulated on most processors and fa
                    "8 images/s against ~900 in bf16 on our 2-core x86 test machine): use bf16 on CPU, fp16 on GPUs")
 
 
-class PrecisionError(ValueError):
+class PrecisionError(ConfigError):
     """The chosen precision cannot run on this device."""
 
 

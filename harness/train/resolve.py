@@ -10,14 +10,11 @@ from pydantic import ValidationError
 
 from ..contract import registry
 from ..contract.config import RunConfig, TrainConfig, parse_assignments
+from ..contract.errors import ConfigError  # noqa: F401 - re-exported (defined low, so lower layers can raise it)
 from ..data.catalog import dataset_kind
 from ..contract.presets import Preset, PresetError, presets_for, validate_preset
 from ..contract.registry import LoadedPlugin
 from ..contract.tricks_config import incompatibilities
-
-
-class ConfigError(ValueError):
-    """A user-supplied value is invalid; the message names the field and the allowed range."""
 
 
 def format_validation(error: ValidationError, prefix: str = "") -> str:

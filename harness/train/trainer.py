@@ -29,6 +29,7 @@ from ..report.diagnostics import EarlyWarnings, SpectralEstimator
 from ..report.progress import TrainingProgress
 from ..report.rundir import RunDir
 from ..report.throughput import Throughput
+from ..report.trackers import RunTracker, accelerator_options, parse_log_with
 from . import state
 from .build import (LearningRates, PluginContractError, build_networks, check_machine,  # noqa: F401
                     check_phases, initial_state, rule_context)
@@ -50,18 +51,21 @@ INTERRUPTED_EXIT_CODE = 130
 class Trainer:
     def __init__(self, run: RunConfig, plugin: LoadedPlugin, run_dir: RunDir, *, data_dir: Path | None = None,
                  download: bool = False, cpu: bool = False, progress: bool = True, resume: bool = False,
-                 time_limit_s: float | None = None) -> None:
+                 time_limit_s: float | None = None, log_with: str | tuple[str, ...] | None = None) -> None:
         """``time_limit_s``: stop training once this many seconds of ``fit`` have passed, write a checkpoint,
-        then evaluate what was reached (status ``time-limit``; a bench entry's budget)."""
+        then evaluate what was reached (status ``time-limit``; a bench entry's budget). ``log_with``:
+        Accelerate trackers (tensorboard, wandb, mlflow, trackio) that receive records, grids and the config."""
         self.run, self.run_dir, self.data_dir, self.time_limit_s = run, run_dir, data_dir, time_limit_s
-        # Accelerate owns device placement and the process group. Its own AMP stays off: it keeps a
-        # single GradScaler, and GAN phases need one each (harness.train.precision).
-        self.accelerator = Accelerator(cpu=cpu, mixed_precision="no")
+        trackers = parse_log_with(log_with)  # a missing tracker package stops us here, before anything starts
+        # Accelerate owns device placement, the process group and the trackers. Its own AMP stays off: it
+        # keeps a single GradScaler, and GAN phases need one each (harness.train.precision).
+        self.accelerator = Accelerator(cpu=cpu, mixed_precision="no", **accelerator_options(trackers, run_dir.path))
         self.device = self.accelerator.device
         self.dist = Distributed(self.accelerator.process_index, self.accelerator.num_processes, self.device)
         self.dist.check_world_size()
         self.is_main = self.dist.is_main
         run_dir.writable = self.is_main  # only rank 0 writes files
+        self.tracker = RunTracker(self.accelerator, trackers, run_dir.path, self.is_main)  # and logs
         self.show_progress = progress
         train = run.train
         check_machine(train, self.device)
@@ -121,9 +125,10 @@ class Trainer:
         if self.resumed_from is not None:
             self.run_dir.truncate_metrics(self.step)
             self.history = self.run_dir.read_metrics() if self.is_main else []
-        self.run_dir.write_config({**self.run.model_dump(mode="json"), "data": self.source.describe(),
-                                   "data_info": self.data_info.model_dump(mode="json"),
-                                   "plugin": self.plugin.spec.model_dump(mode="json")})
+        config = {**self.run.model_dump(mode="json"), "data": self.source.describe(),
+                  "data_info": self.data_info.model_dump(mode="json"), "plugin": self.plugin.spec.model_dump(mode="json")}
+        self.run_dir.write_config(config)
+        self.tracker.start(config)
         if train.nan_policy == "rollback" and self.good_state is None:
             self.good_state = state.snapshot(self)
         # a live bar only on rank 0 and when asked for; other ranks print nothing
@@ -154,6 +159,7 @@ class Trainer:
             return write_summary(self, stopped=self.time_limit_reached)
         finally:
             self.stop.restore()
+            self.tracker.finish()
 
     def train_iteration(self, measure: bool = False) -> None:
         """One iteration: every phase in order, ``repeats`` times each (what the benches time)."""
@@ -279,6 +285,7 @@ class Trainer:
         if self.is_main:
             nets = self.sampling_networks() if self.scored_generator == "ema" else self.nets
             self.evaluator.plot(tag, nets, self.step)
+            self.tracker.log_image(self.run_dir.samples / f"{tag}.png", self.step)
 
     def _render_views(self) -> None:
         """The plugin's named sample views (``GANPlugin.sample_views``) into samples/, for report.md."""
@@ -291,6 +298,7 @@ class Trainer:
             for warning in self.warnings.check(self.history):
                 self.progress.message(f"warning (step {warning.step}): {warning.message}")
         self.run_dir.append_metrics(record)
+        self.tracker.log_record(record)
 
     def throughput_record(self) -> dict[str, Any]:
         return self.throughput.combine(self.dist.gather_objects(self.throughput.local()))

@@ -1,0 +1,62 @@
+"""ganzoo's Python API — the functions ``import ganzoo`` exposes, and that the ``ganzoo`` command is a layer over.
+
+```python
+import ganzoo
+
+run = ganzoo.train("gan", dataset="ring", steps=500, out="runs/ring", train={"ema_decay": 0.999})
+run.metrics                                  # {'modes_captured': 8, 'hq_fraction': …, 'reverse_kl': …}
+g = ganzoo.load(run, which="ema")            # or ganzoo.load("runs/ring"), or an exported .safetensors
+x = g.sample(1000, seed=0)                   # tensor (1000, 2); images are (N, C, H, W) in [-1, 1]
+g.save("ring-gan.safetensors")               # = ganzoo export runs/ring --out ring-gan.safetensors
+ganzoo.evaluate("samples.npz", dataset="ring")   # score anyone's samples under the same protocol
+```
+
+| name | what |
+| --- | --- |
+| ``train(model, dataset=None, *, preset, steps, out, batch_size, seed, precision, data_dir, cpu, progress, log_with, resume, time_limit, **overrides) -> Run`` | ``ganzoo run`` in this process |
+| ``load(run_dir_or_file, which=None, *, checkpoint, device, sha256) -> Generator`` | a trained generator: ``.sample(n, labels=None, seed=0)``, ``.to(device)``, ``.save(path)`` |
+| ``evaluate(run_or_generator_or_samples, *, dataset, metrics, extractor, n, seed, …) -> dict`` | ``ganzoo eval RUN`` / ``ganzoo eval --samples PATH --dataset NAME`` |
+| ``export(run_dir, out, which=None, checkpoint="last") -> dict`` | ``ganzoo export RUN --out FILE``: metadata and sha256 of the file written |
+| ``models()``, ``presets(model=None)``, ``datasets()`` | what is installed: ``ganzoo list``, ``ganzoo presets`` |
+| ``Run(path)`` | a run directory: ``.config``, ``.summary``, ``.metrics``, ``.history()``, ``.load()``, ``.evaluate()``, ``.export()`` |
+| ``GanzooError`` and its subclasses | every error that is the user's to fix, with the command line's one-line message |
+
+docs/python-api.md is the guide (its examples run in the test suite).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..contract.errors import ConfigError, GanzooError
+from ..contract.presets import PresetError
+from ..contract.registry import RegistryError
+from ..data.base import DataError
+from ..evaluation.external import SamplesError
+from ..evaluation.sampling import SampleError
+from ..metrics import MetricError
+from ..report.rundir import RunDirError
+from ..report.trackers import TrackerError
+from ..train.checkpoint import CheckpointError
+from ..train.guard import NonFiniteStop
+from .artifact import ArtifactError
+from .catalog import datasets, models, presets
+from .generator import Generator, load
+from .scoring import evaluate
+from .training import Run, train
+
+
+def export(run: Any, out: str | Path, which: str | None = None, checkpoint: str | int = "last") -> dict[str, str]:
+    """Write a run's generator to ``out`` as one self-contained safetensors file (``ganzoo export``).
+
+    Returns the artifact's metadata with ``file_sha256``: publish that hash beside the file, and
+    ``ganzoo.load(file, sha256=...)`` checks it."""
+    return load(run, which, checkpoint=checkpoint).save(out)
+
+
+__all__ = [
+    "train", "load", "evaluate", "export", "models", "presets", "datasets", "Run", "Generator",
+    "GanzooError", "ConfigError", "PresetError", "RegistryError", "DataError", "SamplesError", "RunDirError",
+    "CheckpointError", "ArtifactError", "MetricError", "SampleError", "TrackerError", "NonFiniteStop",
+]
