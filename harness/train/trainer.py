@@ -27,7 +27,7 @@ from ..data.catalog import open_dataset
 from ..data.request import DataRequest
 from ..report.diagnostics import EarlyWarnings, SpectralEstimator
 from ..report.progress import TrainingProgress
-from ..report.rundir import RunDir
+from ..report.rundir import RunDir, StorageError, out_of_space
 from ..report.throughput import Throughput
 from . import state
 from .build import (LearningRates, PluginContractError, build_networks, check_machine,  # noqa: F401
@@ -41,6 +41,7 @@ from .interrupts import TIME_LIMIT, StopRequest
 from .phase_step import PhaseStepper
 from .records import LogWindow, progress_stats
 from .state import ResumeError  # noqa: F401 - re-exported
+from .state import storage_message
 from .summary import write_summary
 from .tricks import DiscriminatorView
 
@@ -105,6 +106,7 @@ class Trainer:
                          if train.spectral_diagnostics else None)
         self.checkpoints = CheckpointStore(run_dir.checkpoints, train.keep_checkpoints, train.best_metric)
         self.last_checkpoint: Path | None = None
+        self.checkpointed_at = time.monotonic()  # train.checkpoint_every_s counts from the last checkpoint
         self.resumed_from: Path | None = None
         self.status = "running"
         self.good_state: dict[str, Any] | None = None  # what a rollback restores
@@ -115,6 +117,21 @@ class Trainer:
 
     # -- the loop ---------------------------------------------------------------------------------
     def fit(self) -> dict[str, Any]:
+        """Train to ``train.steps`` (or a stop), evaluate and write the summary. Rank 0 holds the run
+        directory's lock meanwhile, so a second run on it stops before changing anything; a full disk
+        ends the run with one line naming the intact checkpoint and the resume command."""
+        self.run_dir.hold()
+        try:
+            self.run_dir.remove_temporaries()  # half-written files of a killed earlier session
+            return self._fit()
+        except Exception as error:
+            if not (isinstance(error, StorageError) or out_of_space(error)):
+                raise
+            raise StorageError(storage_message(self, error)) from None
+        finally:
+            self.run_dir.release()
+
+    def _fit(self) -> dict[str, Any]:
         train = self.run.train
         if self.resumed_from is not None:
             self.run_dir.truncate_metrics(self.step)
@@ -163,6 +180,7 @@ class Trainer:
 
     def _loop(self, progress: TrainingProgress, deadline: float | None) -> None:
         train = self.run.train
+        self.checkpointed_at = time.monotonic()
         self.throughput.resume_clock()
         clock_step = self.step
         while self.step < train.steps:
@@ -182,7 +200,7 @@ class Trainer:
                 self.stop.reason = TIME_LIMIT  # reaches the other ranks like a signal, at the next exchange
             last = self.step == train.steps
             evaluate_now = train.evaluate and _due(self.step, train.eval_every) and not last
-            checkpoint_now = _due(self.step, train.checkpoint_every) and not last
+            checkpoint_now = (_due(self.step, train.checkpoint_every) or self._checkpoint_time(measure)) and not last
             sample_now = _due(self.step, train.sample_every)
             stop = self.stop.synced if self.dist.enabled else self.stop.reason is not None
             if not (measure or evaluate_now or checkpoint_now or sample_now or stop):
@@ -222,6 +240,17 @@ class Trainer:
             self.throughput.resume_clock()
             clock_step = self.step
         self.throughput.pause_clock(self.step - clock_step)
+
+    def _checkpoint_time(self, measure: bool) -> bool:
+        """Whether ``train.checkpoint_every_s`` seconds passed since the last checkpoint. Several processes
+        decide together, on log iterations (the same on every rank), by rank 0's clock."""
+        every = self.run.train.checkpoint_every_s
+        if not every:
+            return False
+        due = time.monotonic() - self.checkpointed_at >= every
+        if not self.dist.enabled:
+            return due
+        return bool(self.dist.broadcast_object(due)) if measure else False
 
     def set_step(self, step: int) -> None:
         """Completed iterations: the context, the tricks' schedules and the signal message follow it."""
