@@ -6,6 +6,8 @@ plugin author's mistake surfaces.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 from torch import nn
 
@@ -88,7 +90,7 @@ class LearningRates:
                 group["lr"] = spec.lr * self.scale * decay
 
 
-def check_machine(train: TrainConfig, device: torch.device) -> None:
+def check_machine(train: TrainConfig, device: torch.device, extractor_weights: Path | None = None) -> None:
     """Settings that depend on the machine, refused before any data is read."""
     if train.cpu_threads and device.type == "cpu":
         torch.set_num_threads(train.cpu_threads)
@@ -101,7 +103,7 @@ def check_machine(train: TrainConfig, device: torch.device) -> None:
         from ..metrics.extractors import find_inception_weights
 
         try:  # now, not after hours of training when the final evaluation needs them
-            find_inception_weights()
+            find_inception_weights(extractor_weights)
         except MetricError as error:
             raise ConfigError(f"train.eval_extractor = inception: {error} Or train without metrics "
                               "(train.evaluate=false) and score later with `ganzoo eval`.") from None

@@ -41,6 +41,7 @@ from .interrupts import TIME_LIMIT, StopRequest
 from .phase_step import PhaseStepper
 from .records import LogWindow, progress_stats
 from .state import ResumeError  # noqa: F401 - re-exported
+from .locations import recorded_locations
 from .state import storage_message
 from .summary import write_summary
 from .tricks import DiscriminatorView
@@ -51,10 +52,12 @@ INTERRUPTED_EXIT_CODE = 130
 class Trainer:
     def __init__(self, run: RunConfig, plugin: LoadedPlugin, run_dir: RunDir, *, data_dir: Path | None = None,
                  download: bool = False, cpu: bool = False, progress: bool = True, resume: bool = False,
-                 time_limit_s: float | None = None) -> None:
+                 time_limit_s: float | None = None, extractor_weights: Path | None = None) -> None:
         """``time_limit_s``: stop training once this many seconds of ``fit`` have passed, write a checkpoint,
-        then evaluate what was reached (status ``time-limit``; a bench entry's budget)."""
+        then evaluate what was reached (status ``time-limit``; a bench entry's budget).
+        ``extractor_weights``: a local weights file for ``train.eval_extractor`` (e.g. Inception's)."""
         self.run, self.run_dir, self.data_dir, self.time_limit_s = run, run_dir, data_dir, time_limit_s
+        self.extractor_weights = extractor_weights
         # Accelerate owns device placement and the process group. Its own AMP stays off: it keeps a
         # single GradScaler, and GAN phases need one each (harness.train.precision).
         self.accelerator = Accelerator(cpu=cpu, mixed_precision="no")
@@ -65,7 +68,7 @@ class Trainer:
         run_dir.writable = self.is_main  # only rank 0 writes files
         self.show_progress = progress
         train = run.train
-        check_machine(train, self.device)
+        check_machine(train, self.device, extractor_weights)
         with self.accelerator.main_process_first():  # rank 0 downloads/decodes into the cache first
             self.source: DataSource = open_dataset(run.dataset, DataRequest(
                 seed=train.seed, data_dir=data_dir, resolution=train.resolution, download=download,
@@ -95,7 +98,8 @@ class Trainer:
         self.stop = StopRequest(announce=self.is_main)
         self.stepper = PhaseStepper(self.plugin, self.nets, self.step_nets, self.phases, self.rates.optimizers,
                                     train, self.ctx, self.dist, self.guard, self.throughput, self.window, self.stop)
-        self.evaluator = RunEvaluator(run, self.plugin, self.source, run_dir, self.dist, self.device, data_dir)
+        self.evaluator = RunEvaluator(run, self.plugin, self.source, run_dir, self.dist, self.device, data_dir,
+                                      extractor_weights)
         self.last_metrics: dict[str, Any] = {}
         self.metric_protocols: dict[str, Any] = {}  # how each number in last_metrics was computed
         self.metrics_by_generator: dict[str, dict[str, Any]] = {}  # "raw" and, with EMA, "ema"
@@ -138,7 +142,8 @@ class Trainer:
             self.history = self.run_dir.read_metrics() if self.is_main else []
         self.run_dir.write_config({**self.run.model_dump(mode="json"), "data": self.source.describe(),
                                    "data_info": self.data_info.model_dump(mode="json"),
-                                   "plugin": self.plugin.spec.model_dump(mode="json")})
+                                   "plugin": self.plugin.spec.model_dump(mode="json"),
+                                   **recorded_locations(self.data_dir, self.extractor_weights)})
         if train.nan_policy == "rollback" and self.good_state is None:
             self.good_state = state.snapshot(self)
         # a live bar only on rank 0 and when asked for; other ranks print nothing
