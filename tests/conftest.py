@@ -13,7 +13,9 @@ from ganzoo.harness.contract import registry
 from .distributions import install_distribution
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+# ``../shared/data`` beside the checkout, or beside a folder above it (a git worktree one level deeper)
+SHARED_DATA = next((folder / "shared" / "data" for folder in REPO.parents if (folder / "shared" / "data").is_dir()),
+                   REPO.parent / "shared" / "data")
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -10,14 +10,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ..contract import registry
-from ..contract.presets import PresetError, all_presets, presets_for
-from ..contract.registry import BrokenPlugin, RegistryError
 from .common import err, fail, out
+
+#: below this terminal width `ganzoo list` leaves out the family column (every title and arXiv id stays whole)
+WIDE = 110
 
 
 def list_models(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False) -> None:
     """List every installed model plugin (built-in and third-party) and any broken ones."""
+    from ..contract import registry
+    from ..contract.registry import BrokenPlugin
+
     working, problems = registry.discover()
     if as_json:
         rows = [{**p.spec.model_dump(mode="json"), "distribution": p.source.distribution, "status": "ok"}
@@ -27,14 +30,24 @@ def list_models(as_json: Annotated[bool, typer.Option("--json", help="Machine-re
                  for p in problems]
         out.print_json(json.dumps(rows))
         return
+    wide = out.width >= WIDE
+    third_party = any(p.source.distribution != "ganzoo" for p in working)
     table = Table(title="ganzoo models")
-    for column in ("name", "title", "family", "data", "cond.", "paper", "distribution"):
-        table.add_column(column)
+    table.add_column("name", no_wrap=True)
+    table.add_column("title", ratio=1, overflow="fold")
+    if wide:
+        table.add_column("family", no_wrap=True)
+    table.add_column("data")
+    table.add_column("cond.", no_wrap=True)
+    table.add_column("arXiv" if all(p.spec.arxiv for p in working) else "paper", no_wrap=True)
+    if wide or third_party:
+        table.add_column("distribution", overflow="fold")
     for p in working:
         spec = p.spec
-        table.add_row(spec.name, spec.title, spec.family.value, ", ".join(sorted(k.value for k in spec.data_kinds)),
-                      "yes" if spec.conditional else "", f"arXiv {spec.arxiv}" if spec.arxiv else spec.paper,
-                      p.source.distribution)
+        row = [spec.name, spec.title, *([spec.family.value] if wide else []),
+               ", ".join(sorted(k.value for k in spec.data_kinds)), "yes" if spec.conditional else "",
+               spec.arxiv or spec.paper, *([p.source.distribution] if wide or third_party else [])]
+        table.add_row(*row)
     out.print(table)
     for problem in problems:
         if isinstance(problem, BrokenPlugin):
@@ -44,8 +57,12 @@ def list_models(as_json: Annotated[bool, typer.Option("--json", help="Machine-re
             err.print(f"[yellow]plugin conflict[/]: {problem}", highlight=False)
 
 
-def show(model: Annotated[str, typer.Argument(help="Model name, e.g. wgan-gp")]) -> None:
+def show(model: Annotated[str, typer.Argument(help="Model name, e.g. wgan-gp", metavar="MODEL")]) -> None:
     """Show a model's spec, its config schema (defaults, ranges, descriptions) and its presets."""
+    from ..contract import registry
+    from ..contract.presets import presets_for
+    from ..contract.registry import RegistryError
+
     try:
         plugin = registry.get(model)
     except RegistryError as error:
@@ -87,7 +104,9 @@ def show(model: Annotated[str, typer.Argument(help="Model name, e.g. wgan-gp")])
 
 def list_presets() -> None:
     """List every preset in registry.toml and check each against its plugin's schema."""
-    from ..contract.presets import validate_preset
+    from ..contract import registry
+    from ..contract.presets import PresetError, all_presets, validate_preset
+    from ..contract.registry import RegistryError
 
     table = Table(title="registry.toml presets")
     for column in ("preset", "model", "dataset", "status"):

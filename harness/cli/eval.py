@@ -11,20 +11,9 @@ import time
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
-import torch
 import typer
 from rich.console import Console
 from rich.table import Table
-
-from ..train.checkpoint import load_networks
-from ..contract.config import RunConfig
-from ..data.request import DataRequest
-from ..data.catalog import open_dataset
-from ..evaluation.scoring import balanced_labels, evaluate_with_protocols, generate
-from ..evaluation.images import ImageEvalPlan, default_plan, evaluate_images
-from ..metrics import MetricError
-from ..report.rundir import write_json_atomic
-from ..contract.spec import DataKind
 
 ALIASES = {"modes": "stacked-mnist", "accuracy": "conditional-accuracy", "prdc": "prdc", "fid": "fid",
            "kid": "kid", "is": "is", "stacked-mnist": "stacked-mnist", "conditional-accuracy": "conditional-accuracy",
@@ -35,9 +24,26 @@ def evaluate_run(run_dir: Path, *, metrics: list[str] | None = None, extractor: 
                  which: str | int = "last", data_dir: Path | None = None, seed: int = 2024,
                  extractor_weights: Path | None = None) -> dict[str, Any]:
     """Evaluate the checkpoint ``which`` of a run; returns the record appended to summary.json."""
+    import torch  # here, not at the top: `ganzoo --help` must not load torch
+
+    from ..contract.config import RunConfig
+    from ..contract.spec import DataKind
+    from ..data.catalog import open_dataset
+    from ..data.request import DataRequest
+    from ..evaluation.images import ImageEvalPlan, default_plan, evaluate_images
+    from ..evaluation.scoring import balanced_labels, evaluate_with_protocols, generate
+    from ..metrics import MetricError
+    from ..report.rundir import write_json_atomic
+    from ..train.checkpoint import load_networks
+    from ..train.locations import data_dir_for, extractor_weights_for
+
     device = torch.device("cpu")
     plugin, nets, ema = load_networks(run_dir, which=which, device=device)
     run = RunConfig.from_run_dir(run_dir)
+    data_dir = data_dir_for(run_dir, data_dir)  # the folder the run recorded, unless told otherwise
+    if extractor in (None, run.train.eval_extractor):  # the run's own network: its recorded weights fit
+        extractor_weights = extractor_weights_for(run_dir, extractor_weights)
+        extractor = extractor or run.train.eval_extractor
     source = open_dataset(run.dataset, DataRequest(seed=run.train.seed, data_dir=data_dir,
                                                    resolution=run.train.resolution, holdout=run.train.holdout))
     sampling = ema or nets
@@ -70,18 +76,20 @@ def evaluate_run(run_dir: Path, *, metrics: list[str] | None = None, extractor: 
 
 
 def eval_command(
-    run_dir: Annotated[Path, typer.Argument(help="A run directory written by `ganzoo run`")],
-    metrics: Annotated[Optional[str], typer.Option(help="Comma-separated: fid,kid,prdc,is,modes,accuracy")] = None,
-    extractor: Annotated[Optional[str], typer.Option(help="mnist-cnn | inception | timm:NAME")] = None,
-    extractor_weights: Annotated[Optional[Path], typer.Option("--extractor-weights",
+    run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR", help="A run directory written by `ganzoo run`")],
+    metrics: Annotated[Optional[str], typer.Option(metavar="NAMES", help="Comma-separated: fid,kid,prdc,is,modes,accuracy")] = None,
+    extractor: Annotated[Optional[str], typer.Option(metavar="NAME", help="mnist-cnn | inception | timm:NAME")] = None,
+    extractor_weights: Annotated[Optional[Path], typer.Option("--extractor-weights", metavar="FILE",
                                                              help="Local weights file for the extractor")] = None,
-    n: Annotated[int, typer.Option("--n", help="Generated samples (and real ones)")] = 10_000,
-    checkpoint: Annotated[str, typer.Option(help="last | best | STEP")] = "last",
-    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Where datasets live")] = None,
+    n: Annotated[int, typer.Option("--n", metavar="N", help="Generated samples (and real ones)")] = 10_000,
+    checkpoint: Annotated[str, typer.Option(metavar="WHICH", help="last | best | STEP")] = "last",
+    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", metavar="DIR", help=(
+        "Where datasets live (default: $GANZOO_DATA, else the folder the run recorded)"))] = None,
 ) -> None:
     """Re-evaluate a saved run and append the result (with its protocol) to its summary.json."""
     record = evaluate_run(run_dir, metrics=metrics.split(",") if metrics else None, extractor=extractor, n=n,
-                          which=int(checkpoint) if checkpoint.isdigit() else checkpoint, data_dir=data_dir, extractor_weights=extractor_weights)
+                          which=int(checkpoint) if checkpoint.isdigit() else checkpoint, data_dir=data_dir,
+                          extractor_weights=extractor_weights)
     table = Table(title=f"{run_dir}: checkpoint {checkpoint}{' (EMA)' if record['ema'] else ''}, n = {n}")
     table.add_column("metric")
     table.add_column("value", justify="right")
@@ -92,12 +100,13 @@ def eval_command(
 
 
 def classifier_train(
-    dataset: Annotated[str, typer.Argument(help="Only 'mnist' has a harness-trained classifier")] = "mnist",
-    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Where datasets live")] = None,
-    force: Annotated[bool, typer.Option(help="Retrain even when a cached classifier exists")] = False,
+    dataset: Annotated[str, typer.Argument(metavar="DATASET", help="Only 'mnist' has a harness-trained classifier")] = "mnist",
+    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", metavar="DIR", help="Where datasets live")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Retrain even when a cached classifier exists")] = False,
 ) -> None:
     """Train (or load from the cache) the MNIST classifier the metrics use, and print its held-out accuracy."""
     from ..data.locations import data_root
+    from ..metrics import MetricError
     from ..metrics.cache import default_cache_dir
     from ..metrics.classifier import train_mnist_classifier
 

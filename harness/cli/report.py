@@ -12,7 +12,7 @@ import typer
 from .common import fail, out
 
 
-def report(run_dir: Annotated[Path, typer.Argument(help="A run directory written by `ganzoo run`")],
+def report(run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR", help="A run directory written by `ganzoo run`")],
            html: Annotated[bool, typer.Option("--html", help="Also write report.html (one file, images "
                                               "embedded)")] = False) -> None:
     """(Re)write RUN_DIR/report.md with its plots from the run's own files."""

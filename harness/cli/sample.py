@@ -10,15 +10,14 @@ draw one column per class, or only class K with ``--class K``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
-import torch
 import typer
 
-from ..evaluation.scoring import generate
-from ..report.plots import image_grid
-from ..contract.plugin import GANPlugin, Networks
-from ..contract.spec import DataKind
+if TYPE_CHECKING:  # pragma: no cover - torch loads when a grid is drawn, not at `ganzoo --help`
+    import torch
+
+    from ..contract.plugin import GANPlugin, Networks
 
 
 class SampleError(ValueError):
@@ -27,6 +26,8 @@ class SampleError(ValueError):
 
 def sample_labels(plugin: GANPlugin, n: int, class_index: int | None) -> torch.Tensor | None:
     """Labels for a grid: class K everywhere, or 0, 1, …, K−1 repeated (one column per class)."""
+    import torch
+
     classes = plugin.data.num_classes if plugin.spec.conditional else None
     if class_index is not None:
         if not classes:
@@ -40,6 +41,10 @@ def sample_labels(plugin: GANPlugin, n: int, class_index: int | None) -> torch.T
 def render_samples(plugin: GANPlugin, nets: Networks, out: Path, n: int = 64, class_index: int | None = None,
                    seed: int = 0) -> Path:
     """Draw ``n`` samples from ``nets`` and write them to ``out`` as a grid (images) or scatter (points)."""
+    from ..contract.spec import DataKind
+    from ..evaluation.scoring import generate
+    from ..report.plots import image_grid
+
     if n < 1:
         raise SampleError(f"--n must be at least 1, got {n}")
     labels = sample_labels(plugin, n, class_index)
@@ -54,7 +59,7 @@ def render_samples(plugin: GANPlugin, nets: Networks, out: Path, n: int = 64, cl
 
 
 def _scatter(points: torch.Tensor, path: Path, title: str) -> None:
-    import matplotlib.pyplot as plt  # harness.plots (imported above) selected the headless backend
+    import matplotlib.pyplot as plt  # render_samples imported harness.report.plots: the headless backend
 
     path.parent.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
@@ -72,13 +77,13 @@ def default_output(run_dir: Path, n: int, class_index: int | None) -> Path:
 
 
 def sample(
-    run_dir: Annotated[Path, typer.Argument(help="A run directory written by `ganzoo run`")],
-    n: Annotated[int, typer.Option("--n", min=1, help="Number of samples")] = 64,
-    class_index: Annotated[Optional[int], typer.Option("--class", help="Only this class (conditional models)")] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", help="PNG to write "
+    run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR", help="A run directory written by `ganzoo run`")],
+    n: Annotated[int, typer.Option("--n", min=1, metavar="N", help="Number of samples")] = 64,
+    class_index: Annotated[Optional[int], typer.Option("--class", metavar="K", help="Only this class (conditional models)")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", metavar="FILE", help="PNG to write "
                                                 "(default RUN_DIR/samples/sample-N.png)")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the noise")] = 0,
-    checkpoint: Annotated[str, typer.Option(help="'last', 'best' or a step number")] = "last",
+    seed: Annotated[int, typer.Option(metavar="N", help="Seed of the noise")] = 0,
+    checkpoint: Annotated[str, typer.Option(metavar="WHICH", help="'last', 'best' or a step number")] = "last",
 ) -> Path:
     """Render a grid of samples from a saved run."""
     from ..train.checkpoint import load_networks
