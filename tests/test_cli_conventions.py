@@ -46,3 +46,30 @@ def test_list_at_80_columns_keeps_titles_and_arxiv_ids_whole():
 def test_a_typo_is_a_short_usage_error():
     result = ganzoo("rnu")
     assert result.returncode == 2 and "Did you mean 'run'" in result.stderr and "Traceback" not in result.stderr
+
+
+LIST_WITHOUT_PLUGIN_IMPORTS = """
+import sys
+from ganzoo.harness.cli.main import main
+sys.argv = ["ganzoo", "list", "--json"]
+try:
+    main()
+except SystemExit:
+    pass
+print("torch loaded:", "torch" in sys.modules, file=sys.stderr)
+"""
+
+
+def test_list_is_remembered_until_a_plugin_changes(plugin_site):
+    from . import plugin_sources as src
+
+    site = plugin_site("tiny-dist", {"tiny-gan": "tiny_plugin:TinyGAN"}, {"tiny_plugin": src.GOOD})
+    first = ganzoo("list", "--json")
+    assert first.returncode == 0 and "Third-party tiny GAN" in first.stdout, first.stderr
+    again = subprocess.run([sys.executable, "-c", LIST_WITHOUT_PLUGIN_IMPORTS], capture_output=True, text=True,
+                           timeout=120)
+    assert "torch loaded: False" in again.stderr, again.stderr  # answered from the remembered listing
+    assert json.loads(again.stdout) == json.loads(first.stdout)
+    (site / "tiny_plugin.py").write_text(src.GOOD.replace("Third-party tiny GAN", "Renamed tiny GAN"))
+    changed = ganzoo("list", "--json")
+    assert "Renamed tiny GAN" in changed.stdout and "Third-party tiny GAN" not in changed.stdout
