@@ -13,8 +13,11 @@ from ganzoo.harness.contract import registry
 from .distributions import install_distribution
 
 REPO = Path(__file__).resolve().parents[1]
-#: ../shared/data beside the checkout; GANZOO_SHARED_DATA points elsewhere (a git worktree has no ../shared)
-SHARED_DATA = Path(os.environ.get("GANZOO_SHARED_DATA") or REPO.parent / "shared" / "data")
+#: ../shared/data beside the checkout, or beside a folder above it (a git worktree one level deeper);
+#: GANZOO_SHARED_DATA points elsewhere
+SHARED_DATA = Path(os.environ.get("GANZOO_SHARED_DATA") or next(
+    (folder / "shared" / "data" for folder in REPO.parents if (folder / "shared" / "data").is_dir()),
+    REPO.parent / "shared" / "data"))
 
 
 @pytest.fixture(autouse=True, scope="session")

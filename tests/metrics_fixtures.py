@@ -17,7 +17,9 @@ import torch
 
 from ganzoo.harness.metrics.classifier import train_mnist_classifier
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+# ``../shared/data`` beside the checkout, or beside a folder above it (a git worktree one level deeper)
+SHARED_DATA = next((folder / "shared" / "data" for folder in Path(__file__).resolve().parents[1].parents
+                    if (folder / "shared" / "data").is_dir()), Path(__file__).resolve().parents[2] / "shared" / "data")
 
 
 def require_mnist() -> Path:

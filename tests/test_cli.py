@@ -8,10 +8,16 @@ import sys
 from . import plugin_sources as src
 
 
-def ganzoo(*args, cwd=None):
+def ganzoo(*args, cwd=None, columns=200, env=None, timeout=300):
+    """The real CLI in a subprocess; ``env`` adds (or, with None values, removes) environment variables."""
+    environment = {**os.environ, "COLUMNS": str(columns)}  # rich wraps tables at 80 columns off a tty
+    for key, value in (env or {}).items():
+        if value is None:
+            environment.pop(key, None)
+        else:
+            environment[key] = str(value)
     return subprocess.run([sys.executable, "-m", "ganzoo.harness.cli", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=300,
-                          env={**os.environ, "COLUMNS": "200"})  # rich wraps tables at 80 columns off a tty
+                          cwd=cwd, timeout=timeout, env=environment)
 
 
 def test_list_json_shows_builtin_models():
@@ -72,12 +78,11 @@ def test_report_of_a_folder_that_is_no_run_names_the_problem(tmp_path):
     assert result.returncode == 2 and "not a run directory" in result.stderr
 
 
-def test_bench_smoke_from_the_command_line(tmp_path, shared_data):
+def test_bench_smoke_from_the_command_line(tmp_path):
     """`ganzoo bench --suite smoke` as users type it (two 2-D models here: the suite test covers every model)."""
     out = tmp_path / "smoke"
     doc = tmp_path / "docs" / "benchmarks.md"
-    result = ganzoo("bench", "--suite", "smoke", "--models", "gan,wgan-gp", "--out", str(out),
-                    "--data-dir", str(shared_data), "--markdown", str(doc))
+    result = ganzoo("bench", "--suite", "smoke", "--models", "gan,wgan-gp", "--out", str(out), "--markdown", str(doc))
     assert result.returncode == 0, result.stderr
     records = json.loads((out / "results.json").read_text())["records"]
     assert {r["model"]: r["status"] for r in records} == {"gan": "ok", "wgan-gp": "ok"}

@@ -157,7 +157,7 @@ def _snapshot(path):
 def _bad_checkpoint(kind, tmp_path, good):
     if kind == "truncated":
         data = good.read_bytes()
-        return data[: len(data) // 2], "truncated or corrupt"
+        return data[: len(data) // 2], "truncated, corrupt or a foreign file"
     state = torch.load(good, weights_only=True)
     if kind == "newer":
         state["version"] = checkpoint.VERSION + 1
@@ -168,6 +168,8 @@ def _bad_checkpoint(kind, tmp_path, good):
     elif kind == "code":
         state["payload"] = subprocess.Popen  # any non-data object: weights_only must refuse it
         message = "refusing to load"
+    elif kind == "random bytes":
+        return os.urandom(4096), r"is not a checkpoint: it is truncated, corrupt or a foreign file"
     else:
         state = {"weights": torch.zeros(2)}
         message = "not a ganzoo checkpoint"
@@ -176,7 +178,7 @@ def _bad_checkpoint(kind, tmp_path, good):
     return target.read_bytes(), message
 
 
-@pytest.mark.parametrize("kind", ["truncated", "newer", "other model", "code", "foreign"])
+@pytest.mark.parametrize("kind", ["truncated", "newer", "other model", "code", "foreign", "random bytes"])
 def test_bad_checkpoint_is_a_clear_error_and_nothing_is_overwritten(tmp_path, kind):
     run_dir = tmp_path / "run"
     make(run_dir, "gan", steps=4).fit()
@@ -189,8 +191,9 @@ def test_bad_checkpoint_is_a_clear_error_and_nothing_is_overwritten(tmp_path, ki
         make(run_dir, "gan", steps=8, resume=True)
     assert "step_0000005.pt" in str(info.value)
     assert _snapshot(run_dir) == before
-    with pytest.raises(CheckpointError, match=message):
+    with pytest.raises(CheckpointError, match=message) as info:
         checkpoint.read(bad, model="gan")
+    assert "weights_only" not in str(info.value) and "likely succeed" not in str(info.value)  # torch's advice: never
 
 
 def test_resume_without_checkpoint(tmp_path):
@@ -253,3 +256,54 @@ def test_a_run_stopped_by_its_time_limit_resumes_to_the_same_state(tmp_path):
     whole = make(tmp_path / "whole", steps=reached + 6)
     whole.fit()
     assert_same_state(whole, resumed)
+
+
+def test_an_edited_config_json_is_refused_naming_the_field_and_both_values(tmp_path):
+    make(tmp_path, "gan", steps=4).fit()
+    config = json.loads((tmp_path / "config.json").read_text())
+    config["train"]["log_every"] = 2
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    run, plugin = resume_run(tmp_path, "gan", train_overrides={"steps": 8})
+    with pytest.raises(ResumeError, match=r"train.log_every: 4 → 2"):
+        Trainer(run, plugin, RunDir(tmp_path, resume=True), cpu=True, progress=False, resume=True)
+
+
+def test_resume_removes_the_temporaries_a_killed_run_left(tmp_path):
+    make(tmp_path, "gan", steps=4).fit()
+    stray = tmp_path / "checkpoints" / ".step_0000006.pt.k1ll3d.tmp"
+    stray.write_bytes(b"half a checkpoint")
+    make(tmp_path, "gan", steps=6, resume=True).fit()
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_a_checkpoint_is_written_every_checkpoint_every_s_seconds_by_default(tmp_path):
+    from ganzoo.harness.contract.config import TrainConfig
+
+    assert 0 < TrainConfig().checkpoint_every_s <= 600  # a crash never loses more than ten minutes
+    make(tmp_path, "gan", steps=5, checkpoint_every=0, checkpoint_every_s=1e-9, keep_checkpoints=10).fit()
+    assert [s for s, _ in CheckpointStore(tmp_path / "checkpoints").files()] == [1, 2, 3, 4, 5]
+
+
+def test_a_full_disk_at_a_checkpoint_names_the_intact_one_and_the_resume_command(tmp_path, monkeypatch):
+    from ganzoo.harness.report.rundir import StorageError
+
+    trainer = make(tmp_path, "gan", steps=8, checkpoint_every=4)
+    real_save = torch.save
+
+    def save(state, file, *args, **kwargs):
+        if state["step"] == 8:
+            file.write(b"PK\x03\x04 partial")
+            raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 4416 vs 4310")
+        real_save(state, file, *args, **kwargs)
+
+    monkeypatch.setattr(checkpoint.torch, "save", save)
+    with pytest.raises(StorageError) as info:
+        trainer.fit()
+    message = str(info.value)
+    assert "no space left" in message and "step_0000008.pt" in message and "\n" not in message
+    assert f"last intact checkpoint is {tmp_path / 'checkpoints' / 'step_0000004.pt'}" in message
+    assert f"ganzoo run gan --resume {tmp_path}" in message and "enforce fail" not in message
+    assert [s for s, _ in CheckpointStore(tmp_path / "checkpoints").files()] == [4]
+    assert not list(tmp_path.rglob("*.tmp"))
+    monkeypatch.undo()
+    make(tmp_path, "gan", steps=8, checkpoint_every=4, resume=True).fit()  # and it resumes from there

@@ -32,6 +32,7 @@ from ..metrics import MetricError
 from ..report.rundir import write_json_atomic
 from ..train.checkpoint import load_networks
 from ..train.evaluator import EVAL_SEED_OFFSET
+from ..train.locations import data_dir_for, extractor_weights_for
 from .generator import Generator
 
 RUN_SEED = 2024  # `ganzoo eval RUN_DIR`'s default seed (noise and reference draw)
@@ -45,6 +46,10 @@ def evaluate_run(run_dir: Path, *, metrics: list[str] | None = None, extractor: 
     device = torch.device("cpu")
     plugin, nets, ema = load_networks(run_dir, which=which, device=device)
     run = RunConfig.from_run_dir(run_dir)
+    data_dir = data_dir_for(run_dir, data_dir)  # the folder the run recorded, unless told otherwise
+    if extractor in (None, run.train.eval_extractor):  # the run's own network: its recorded weights fit
+        extractor_weights = extractor_weights_for(run_dir, extractor_weights)
+        extractor = extractor or run.train.eval_extractor
     source = open_dataset(run.dataset, DataRequest(seed=run.train.seed, data_dir=data_dir,
                                                    resolution=run.train.resolution, holdout=run.train.holdout))
     sampling = ema or nets

@@ -21,6 +21,7 @@ from ..report.trackers import parse_log_with
 from ..train.resolve import resolve_run
 from ..train.resume import resume_run
 from ..train.trainer import Trainer
+from ..train.locations import data_dir_for, extractor_weights_for
 
 TRAIN_FLAGS = ("steps", "batch_size", "seed", "precision")  # the train.* settings with options of their own
 
@@ -149,11 +150,17 @@ def prepare_run(model: str, *, dataset: str | None = None, preset: str | None = 
 
 def open_trainer(config: RunConfig, plugin: LoadedPlugin, path: Path, *, resume: bool = False, worker: bool = False,
                  data_dir: Path | None = None, download: bool = False, cpu: bool = False, progress: bool = True,
-                 time_limit: float | None = None, log_with: str | tuple[str, ...] | None = None) -> Trainer:
-    """The trainer of this run, its directory claimed (a used one is refused unless resuming)."""
+                 time_limit: float | None = None, log_with: str | tuple[str, ...] | None = None,
+                 extractor_weights: Path | None = None) -> Trainer:
+    """The trainer of this run, its directory claimed (a used one is refused unless resuming). A resumed run
+    reads its data and extractor weights from the folders it recorded, unless told otherwise."""
+    if resume:
+        data_dir = data_dir_for(Path(path), Path(data_dir) if data_dir else None)
+        extractor_weights = extractor_weights_for(Path(path), extractor_weights)
     run_dir = RunDir(path, resume=resume or worker)
     return Trainer(config, plugin, run_dir, data_dir=Path(data_dir) if data_dir else None, download=download, cpu=cpu,
-                   progress=progress, resume=resume, time_limit_s=time_limit, log_with=log_with)
+                   progress=progress, resume=resume, time_limit_s=time_limit, log_with=log_with,
+                   extractor_weights=extractor_weights)
 
 
 def train(model: str, dataset: str | None = None, *, preset: str | None = None, steps: int | None = None,

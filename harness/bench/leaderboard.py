@@ -98,7 +98,7 @@ def _problem(record: dict[str, Any]) -> str:
         return f"skipped: {record.get('reason', '')}"
     if record["status"] == "time-limit":
         return f"stopped at the time budget: {record.get('stopped', '')}"
-    return record.get("error", record["status"])[:160]
+    return str(record.get("error", record["status"])).splitlines()[0]  # whole: a reason cut mid-word says nothing
 
 
 def gap(ours: float | None, reference: float, metric: str) -> str:

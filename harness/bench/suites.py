@@ -24,6 +24,8 @@ from ..contract import registry
 from .requirements import Requirement, unmet_reasons, placement_problem
 from ..contract.config import Precision
 from ..contract.errors import GanzooError
+from ..data.base import DataError
+from ..data.catalog import SYNTHETIC, dataset_kind
 from ..report.environment import environment
 from ..contract.presets import PresetError, all_presets, format_errors, registry_path
 from ..train.resolve import resolve_run
@@ -55,7 +57,8 @@ class Suite(BaseModel):
 
     description: str
     kind: Literal["presets", "smoke", "throughput"] = Field("presets", description=(
-        "presets: train each preset × seed and score it; smoke: every installed model for a few steps; "
+        "presets: train each preset × seed and score it; smoke: every installed model for a few steps on "
+        "generated data of its kind (no files needed); "
         "throughput: each preset × precision × process count, timed without metrics"))
     presets: list[str] = Field(default_factory=list)
     seeds: list[int] = Field(default_factory=lambda: [0])
@@ -132,7 +135,8 @@ def entries(suite: Suite, models: list[str] | None) -> list[dict[str, Any]]:
         chosen = [{"model": presets[p].model, "preset": p, "seed": seed} for p in suite.presets for seed in suite.seeds]
     if models:
         chosen = [entry for entry in chosen if entry["model"] in models]
-    settings = {"steps": suite.steps, "batch_size": suite.batch_size}
+    settings = {"steps": suite.steps, "batch_size": suite.batch_size, **({"data": "generated"} if suite.kind == "smoke"
+                                                                         else {})}
     for entry in chosen:
         preset = presets[entry["preset"]].model_dump(include={"model", "dataset", "train", "params"}) \
             if entry["preset"] else None
@@ -166,6 +170,8 @@ def run_entry(entry: dict[str, Any], suite: Suite, out: Path, data_dir: Path | N
             record["run_dir"] = str(run_dir)
         else:
             record.update(_train_entry(entry, suite, run_dir, data_dir))
+    except DataError as error:  # the machine lacks the entry's data: a missing requirement, not a failure
+        record.update(status="skipped", reason=str(error).replace("\n", " "))
     except Exception as error:  # noqa: BLE001 - one failing model must not stop the suite
         record.update(status="failed", error=f"{type(error).__name__}: {error}",
                       traceback=traceback.format_exc(limit=5))
@@ -183,9 +189,11 @@ def _train_entry(entry: dict[str, Any], suite: Suite, run_dir: Path, data_dir: P
         overrides["steps"] = suite.steps
     if suite.batch_size:
         overrides["batch_size"] = suite.batch_size
-    if suite.kind == "smoke":
+    dataset = None
+    if suite.kind == "smoke":  # generated data of the model's kind: the suite needs no files on disk
         overrides.update(eval_samples=256, log_every=1)
-    run, plugin = resolve_run(entry["model"], preset=entry["preset"], train_overrides=overrides)
+        dataset = SYNTHETIC[dataset_kind(registry.get(entry["model"]).spec.default_dataset)]
+    run, plugin = resolve_run(entry["model"], preset=entry["preset"], dataset=dataset, train_overrides=overrides)
     directory = RunDir(run_dir)
     summary = Trainer(run, plugin, directory, data_dir=data_dir, progress=False, time_limit_s=suite.budget_s).fit()
     finite = not any(key.endswith(("nonfinite_loss", "nonfinite_grad")) for key in summary["counters"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -93,8 +94,34 @@ class CheckSession:
             self.run_error = str(error).replace("\n", "; ")
             return
         self.config_source = f"preset {self.run.preset}" if self.run.preset else "the config's defaults"
+        if self.dataset is None:  # no dataset asked for: generated data when the default's files are absent
+            self._synthetic_if_absent()
         if self.assignments:
             self.config_source += f" + {len(self.assignments)} --set"
+
+    def _synthetic_if_absent(self) -> None:
+        from ..data.base import DataError
+        from ..data.catalog import SYNTHETIC, dataset_kind, open_dataset
+        from ..data.request import DataRequest
+        from ..train.resolve import resolve_run
+
+        train = self.run.train
+        try:
+            with _quiet(), warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # a probe: the build check opens it again and shows its warnings
+                open_dataset(self.run.dataset, DataRequest(seed=train.seed, data_dir=self.data_dir,
+                                                           resolution=train.resolution, holdout=train.holdout))
+            return
+        except DataError as error:
+            missing = f"{self.run.dataset} is not on disk ({str(error).splitlines()[0]})"
+        synthetic = SYNTHETIC[dataset_kind(self.run.dataset)]
+        overrides = {k: v for k, v in self.run.train.model_dump(mode="json").items() if k in CHECK_TRAIN}
+        try:
+            self.run, _ = resolve_run(self.name, dataset=synthetic, preset=self.run.preset, train_overrides=overrides,
+                                      assignments=self.assignments)
+        except ValueError:  # the configuration does not fit generated data: the build check reports the absence
+            return
+        self.config_source += f" (generated data, as {missing})"
 
     def built(self) -> tuple[Any, Any, Any]:
         """(plugin instance, networks, data source), built once as the trainer builds them."""

@@ -10,10 +10,6 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from ..bench.suites import BenchError, load_suites, run_suite
-from ..bench.plots import plots
-from ..bench.tables import markdown, write_section
-
 console = Console(stderr=True)
 
 
@@ -40,16 +36,20 @@ def _table(records: list[dict], metrics: list[str]) -> Table:
 
 
 def bench(
-    suite: Annotated[str, typer.Option(help="Suite name from registry.toml (smoke, mixtures, …)")] = "smoke",
-    out: Annotated[Optional[Path], typer.Option(help="Output folder (default bench/results/SUITE)")] = None,
-    models: Annotated[Optional[str], typer.Option(help="Comma-separated model names to keep")] = None,
-    resume: Annotated[bool, typer.Option(help="Continue a half-finished suite in --out")] = False,
-    markdown_path: Annotated[Optional[Path], typer.Option("--markdown", help="Also write the leaderboard into this "
+    suite: Annotated[str, typer.Option(metavar="NAME", help="Suite name from registry.toml (smoke, mixtures, …)")] = "smoke",
+    out: Annotated[Optional[Path], typer.Option(metavar="DIR", help="Output folder (default bench/results/SUITE)")] = None,
+    models: Annotated[Optional[str], typer.Option(metavar="NAMES", help="Comma-separated model names to keep")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue a half-finished suite in --out")] = False,
+    markdown_path: Annotated[Optional[Path], typer.Option("--markdown", metavar="FILE", help="Also write the leaderboard into this "
                                                           "file (e.g. docs/benchmarks.md), replacing only this "
                                                           "suite's section")] = None,
-    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Where datasets live")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", metavar="DIR", help="Where datasets live (the smoke suite needs none)")] = None,
 ) -> None:
     """Run a benchmark suite and write its leaderboard (terminal, JSON, Markdown, PNG plots)."""
+    from ..bench.plots import plots
+    from ..bench.suites import BenchError, load_suites, run_suite
+    from ..bench.tables import markdown, write_section
+
     suites = load_suites()
     if suite not in suites:
         raise BenchError(f"unknown suite {suite!r}; registry.toml defines {', '.join(sorted(suites))}")
@@ -79,6 +79,9 @@ def bench(
         elif r["status"] == "time-limit":
             console.print(f"[yellow]over budget[/] {r['key']}: {r.get('stopped')}; its metrics are those it reached",
                           highlight=False)
+        elif r["status"] != "ok":
+            console.print(f"[red]{r['status']}[/] {r['key']}: {r.get('error', 'no reason recorded')} "
+                          f"(traceback in {folder / 'results.json'})", highlight=False)
     failed = [r["key"] for r in data["records"] if r["status"] not in ("ok", "skipped", "time-limit")]
     if failed:
         console.print(f"[red]failed entries:[/] {', '.join(failed)}")

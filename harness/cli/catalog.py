@@ -10,42 +10,70 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ..contract import registry
-from ..contract.presets import PresetError, all_presets, presets_for
-from ..contract.registry import BrokenPlugin, RegistryError
 from .common import err, fail, out
+
+#: below this terminal width `ganzoo list` leaves out the family column (every title and arXiv id stays whole)
+WIDE = 110
 
 
 def list_models(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False) -> None:
     """List every installed model plugin (built-in and third-party) and any broken ones."""
-    working, problems = registry.discover()
+    from .listing import cached_rows, fingerprint, remember
+
+    key = fingerprint()
+    rows = cached_rows(key)
+    if rows is None:  # import every plugin (and torch); remembered for the next call when all load
+        rows = _discover_rows()
+        remember(key, rows)
     if as_json:
-        rows = [{**p.spec.model_dump(mode="json"), "distribution": p.source.distribution, "status": "ok"}
-                for p in working]
-        rows += [{"name": p.source.name, "distribution": p.source.distribution, "status": "broken",
-                  "reason": p.reason} if isinstance(p, BrokenPlugin) else {"status": "error", "reason": p}
-                 for p in problems]
         out.print_json(json.dumps(rows))
         return
+    working = [row for row in rows if row["status"] == "ok"]
+    wide = out.width >= WIDE
+    third_party = any(row["distribution"] != "ganzoo" for row in working)
     table = Table(title="ganzoo models")
-    for column in ("name", "title", "family", "data", "cond.", "paper", "distribution"):
-        table.add_column(column)
-    for p in working:
-        spec = p.spec
-        table.add_row(spec.name, spec.title, spec.family.value, ", ".join(sorted(k.value for k in spec.data_kinds)),
-                      "yes" if spec.conditional else "", f"arXiv {spec.arxiv}" if spec.arxiv else spec.paper,
-                      p.source.distribution)
+    table.add_column("name", no_wrap=True)
+    table.add_column("title", ratio=1, overflow="fold")
+    if wide:
+        table.add_column("family", no_wrap=True)
+    table.add_column("data")
+    table.add_column("cond.", no_wrap=True)
+    table.add_column("arXiv" if all(row.get("arxiv") for row in working) else "paper", no_wrap=True)
+    if wide or third_party:
+        table.add_column("distribution", overflow="fold")
+    for row in working:
+        table.add_row(row["name"], row["title"], *([row["family"]] if wide else []),
+                      ", ".join(sorted(row["data_kinds"])), "yes" if row.get("conditional") else "",
+                      row.get("arxiv") or row.get("paper") or "", *([row["distribution"]] if wide or third_party else []))
     out.print(table)
-    for problem in problems:
-        if isinstance(problem, BrokenPlugin):
-            err.print(f"[yellow]broken plugin[/] {problem.source.name} ({problem.source.describe()}): "
-                      f"{problem.reason}", highlight=False)
-        else:
-            err.print(f"[yellow]plugin conflict[/]: {problem}", highlight=False)
+    for row in rows:
+        if row["status"] == "broken":
+            err.print(f"[yellow]broken plugin[/] {row['name']} ({row['target']} (distribution {row['distribution']})): "
+                      f"{row['reason']}", highlight=False)
+        elif row["status"] != "ok":
+            err.print(f"[yellow]plugin conflict[/]: {row['reason']}", highlight=False)
 
 
-def show(model: Annotated[str, typer.Argument(help="Model name, e.g. wgan-gp")]) -> None:
+def _discover_rows() -> list[dict]:
+    """The --json records of every plugin, imported through the registry."""
+    from ..contract import registry
+    from ..contract.registry import BrokenPlugin
+
+    working, problems = registry.discover()
+    rows = [{**p.spec.model_dump(mode="json"), "distribution": p.source.distribution, "status": "ok"}
+            for p in working]
+    rows += [{"name": p.source.name, "target": p.source.target, "distribution": p.source.distribution,
+              "status": "broken", "reason": p.reason} if isinstance(p, BrokenPlugin)
+             else {"status": "error", "reason": str(p)} for p in problems]
+    return rows
+
+
+def show(model: Annotated[str, typer.Argument(help="Model name, e.g. wgan-gp", metavar="MODEL")]) -> None:
     """Show a model's spec, its config schema (defaults, ranges, descriptions) and its presets."""
+    from ..contract import registry
+    from ..contract.presets import presets_for
+    from ..contract.registry import RegistryError
+
     try:
         plugin = registry.get(model)
     except RegistryError as error:
@@ -89,7 +117,9 @@ def show(model: Annotated[str, typer.Argument(help="Model name, e.g. wgan-gp")])
 
 def list_presets() -> None:
     """List every preset in registry.toml and check each against its plugin's schema."""
-    from ..contract.presets import validate_preset
+    from ..contract import registry
+    from ..contract.presets import PresetError, all_presets, validate_preset
+    from ..contract.registry import RegistryError
 
     table = Table(title="registry.toml presets")
     for column in ("preset", "model", "dataset", "status"):

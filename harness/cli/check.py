@@ -23,24 +23,22 @@ def _names(values: Optional[list[str]]) -> list[str]:
 
 
 def check(
-    name: Annotated[str, typer.Argument(help="Installed model to check (see `ganzoo list`)")],
-    dataset: Annotated[Optional[str], typer.Option(help="Dataset to check on (default: the NAME/check preset's, "
-                                                   "else the model's default dataset)")] = None,
-    assignments: Annotated[Optional[list[str]], typer.Option("--set", help="Override a field: key=value (model "
+    name: Annotated[str, typer.Argument(metavar="MODEL", help="Installed model to check (see `ganzoo list`)")],
+    dataset: Annotated[Optional[str], typer.Option(metavar="NAME", help="Dataset to check on (default: the MODEL/check preset's, "
+                                                   "else the model's default dataset; synthetic images when its files are absent)")] = None,
+    assignments: Annotated[Optional[list[str]], typer.Option("--set", metavar="KEY=VALUE", help="Override a field: key=value (model "
                                                              "field, or train.FIELD), e.g. --set hidden=16")] = None,
-    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Where image datasets live")] = None,
-    only: Annotated[Optional[list[str]], typer.Option("--only", help="Run only these checks (repeat or "
+    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", metavar="DIR", help="Where image datasets live")] = None,
+    only: Annotated[Optional[list[str]], typer.Option("--only", metavar="CHECKS", help="Run only these checks (repeat or "
                                                       "comma-separate)")] = None,
-    skip: Annotated[Optional[list[str]], typer.Option("--skip", help="Leave these checks out, e.g. "
+    skip: Annotated[Optional[list[str]], typer.Option("--skip", metavar="CHECKS", help="Leave these checks out, e.g. "
                                                       "--skip data-parallel")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
 ) -> None:
-    """Check that a model plugin keeps the plugin contract: spec, presets, build, no backward/step/device moves
-    of its own, samples, seeds, fp32/bf16 steps, bit-exact resume and 2-process data parallelism.
+    """Check that a model plugin keeps the plugin contract: spec, presets, build, no backward/step/device moves of its own, samples, seeds, fp32/bf16 steps, bit-exact resume and 2-process data parallelism.
 
-    Everything runs tiny and on CPU (the preset NAME/check when the plugin ships one). Exit code 0 if every
-    check passed, 1 if one failed.
-    """
+    Everything runs tiny and on CPU (the preset MODEL/check when the plugin ships one), on synthetic images when the model's dataset is not on disk. Exit code 0 if every check passed, 1 if one failed.
+    """  # noqa: E501 - one paragraph per line: --help wraps it to the terminal
     from ..check.conformance import CHECKS, run_checks
 
     out = Console()

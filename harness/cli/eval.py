@@ -17,10 +17,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..api.scoring import RUN_SEED, evaluate, evaluate_run  # noqa: F401 - evaluate_run re-exported
-from ..evaluation.images import METRIC_ALIASES as ALIASES  # noqa: F401 - re-exported
-from ..metrics import MetricError
 from .common import fail
+
+RUN_SEED = 2024  # = harness.api.scoring.RUN_SEED (not imported: `ganzoo --help` must not load torch)
+
+
+def evaluate_run(*args, **kwargs):
+    """``harness.api.scoring.evaluate_run`` (kept importable from here)."""
+    from ..api.scoring import evaluate_run as run_evaluation
+
+    return run_evaluation(*args, **kwargs)
 
 
 def eval_command(
@@ -60,6 +66,8 @@ def eval_command(
     if run_dir is not None and not (run_dir / "config.json").is_file():
         fail(f"{run_dir} is not a run directory (no config.json): pass the folder `ganzoo run` wrote")
     chosen = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
+    from ..api.scoring import evaluate
+
     record = evaluate(run_dir if run_dir is not None else samples, dataset=dataset, metrics=chosen, extractor=extractor,
                       n=n, seed=seed, data_dir=data_dir, checkpoint=checkpoint, value_range=value_range, key=key,
                       extractor_weights=extractor_weights, resolution=resolution)
@@ -80,12 +88,13 @@ def eval_command(
 
 
 def classifier_train(
-    dataset: Annotated[str, typer.Argument(help="Only 'mnist' has a harness-trained classifier")] = "mnist",
-    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Where datasets live")] = None,
-    force: Annotated[bool, typer.Option(help="Retrain even when a cached classifier exists")] = False,
+    dataset: Annotated[str, typer.Argument(metavar="DATASET", help="Only 'mnist' has a harness-trained classifier")] = "mnist",
+    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", metavar="DIR", help="Where datasets live")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Retrain even when a cached classifier exists")] = False,
 ) -> None:
     """Train (or load from the cache) the MNIST classifier the metrics use, and print its held-out accuracy."""
     from ..data.locations import data_root
+    from ..metrics import MetricError
     from ..metrics.cache import default_cache_dir
     from ..metrics.classifier import train_mnist_classifier
 

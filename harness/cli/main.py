@@ -3,19 +3,41 @@
 
 Each command lives in its own module and is registered here, in the order ``ganzoo --help`` lists
 them: :mod:`.catalog` (list, show, presets), :mod:`.run`, :mod:`.bench`, :mod:`.eval` (eval and
-classifier train), :mod:`.sample`, :mod:`.export`, :mod:`.report`, :mod:`.translate` and :mod:`.check`. The command
-modules never import this one; what they share is in :mod:`.common`.
+classifier train), :mod:`.sample`, :mod:`.export`, :mod:`.report`, :mod:`.translate` and :mod:`.check`. The
+command modules never import this one; what they share is in :mod:`.common`. Command modules import only
+typer and rich at module level (torch, matplotlib and the registry load inside the commands), so
+``ganzoo --help`` and a typo answer at once; ``tests/test_cli_startup.py`` keeps it so.
 """
 
 from __future__ import annotations
 
+from typing import Annotated, Optional
+
 import typer
 from rich.markup import escape
 
-from .common import USER_ERRORS, err
+from .common import err, user_errors
+from .help import Command, Group
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, cls=Group,
                   help="ganzoo: a GAN model zoo with one honest training and benchmarking harness.")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"ganzoo {version('ganzoo')}")
+        except PackageNotFoundError:  # a bare checkout that was never installed
+            typer.echo("ganzoo (not installed: no version metadata)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(show_version: Annotated[Optional[bool], typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print ganzoo's version and exit")] = None) -> None:
+    """ganzoo: a GAN model zoo with one honest training and benchmarking harness."""
 
 
 def _register_commands() -> None:
@@ -30,19 +52,12 @@ def _register_commands() -> None:
     from .sample import sample
     from .translate import translate
 
-    app.command("list")(list_models)
-    app.command()(show)
-    app.command()(run)
-    app.command("presets")(list_presets)
-    app.command("bench")(bench)
-    app.command("eval")(eval_command)
-    app.command("sample")(sample)
-    app.command("export")(export)
-    app.command("report")(report)
-    app.command("translate")(translate)
-    app.command("check")(check)
-    classifier = typer.Typer(help="The harness's own feature/digit classifier.", no_args_is_help=True)
-    classifier.command("train")(classifier_train)
+    for name, function in (("list", list_models), ("show", show), ("run", run), ("presets", list_presets),
+                           ("bench", bench), ("eval", eval_command), ("sample", sample), ("export", export),
+                           ("report", report), ("translate", translate), ("check", check)):
+        app.command(name, cls=Command)(function)
+    classifier = typer.Typer(help="The harness's own feature/digit classifier.", no_args_is_help=True, cls=Group)
+    classifier.command("train", cls=Command)(classifier_train)
     app.add_typer(classifier, name="classifier")
 
 
@@ -56,15 +71,18 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from ..train.checkpoint import CheckpointError
     from ..metrics import MetricError
     from .sample import SampleError
+    from .translate import TranslateError
 
-    return USER_ERRORS + (BenchError, CheckpointError, MetricError, SampleError, GanzooError)
+    return user_errors() + (BenchError, CheckpointError, MetricError, SampleError, TranslateError, GanzooError)
 
 
 def main() -> None:
     try:
         app()
-    except _user_errors() as error:  # raised outside a command's own handling, e.g. a broken registry.toml
-        err.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
+    except Exception as error:  # noqa: BLE001 - sorted below: the user's errors become one line
+        if not isinstance(error, _user_errors()):
+            raise
+        err.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
         raise SystemExit(2) from None
 
 

@@ -15,54 +15,57 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from ..report.rundir import RunDir
-from .common import USER_ERRORS, err, fail, out
+from .common import err, fail, out, user_errors
 
 
 def run(
-    model: Annotated[str, typer.Argument(help="Model name (see `ganzoo list`)")],
-    dataset: Annotated[Optional[str], typer.Option(help="ring, grid, mnist, … or folder:PATH")] = None,
-    preset: Annotated[Optional[str], typer.Option(help="Preset from registry.toml (default: MODEL/DATASET)")] = None,
-    steps: Annotated[Optional[int], typer.Option(help="Training iterations")] = None,
-    batch_size: Annotated[Optional[int], typer.Option("--batch-size", help="Batch size per process")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Random seed")] = None,
-    precision: Annotated[Optional[str], typer.Option(help="fp32 | bf16 | fp16")] = None,
-    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Run directory (default runs/MODEL-DATASET-TIME)")] = None,
-    assignments: Annotated[Optional[list[str]], typer.Option("--set", help="Override a field: key=value "
+    model: Annotated[str, typer.Argument(metavar="MODEL", help="Model name (see `ganzoo list`)")],
+    dataset: Annotated[Optional[str], typer.Option(metavar="NAME", help="ring, grid, mnist, synthetic, … or folder:PATH (default: the model's)")] = None,
+    preset: Annotated[Optional[str], typer.Option(metavar="NAME", help="Preset from registry.toml (default: MODEL/DATASET)")] = None,
+    steps: Annotated[Optional[int], typer.Option(metavar="N", help="Training iterations (default: the preset's)")] = None,
+    batch_size: Annotated[Optional[int], typer.Option("--batch-size", metavar="N", help="Batch size per process (default: the preset's)")] = None,
+    seed: Annotated[Optional[int], typer.Option(metavar="N", help="Random seed (default: the preset's, else 0)")] = None,
+    precision: Annotated[Optional[str], typer.Option(metavar="MODE", help="fp32 | bf16 | fp16 (default: the preset's, else fp32)")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", metavar="RUN_DIR", help="Run directory (default runs/MODEL-DATASET-TIME)")] = None,
+    assignments: Annotated[Optional[list[str]], typer.Option("--set", metavar="KEY=VALUE", help="Override a field: key=value "
                                                              "(model field, or train.FIELD)")] = None,
-    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Where datasets live "
-                                                     "(default $GANZOO_DATA, else the user cache)")] = None,
-    download: Annotated[bool, typer.Option(help="Download missing dataset files (needs network)")] = False,
+    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", metavar="DIR", help="Where datasets live "
+                                                     "(default $GANZOO_DATA, else the folder a resumed run "
+                                                     "recorded, else the user cache)")] = None,
+    download: Annotated[bool, typer.Option("--download", help="Download missing dataset files (needs network)")] = False,
     cpu: Annotated[bool, typer.Option("--cpu", help="Train on the CPU even if a GPU is present")] = False,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="Plain log lines instead of a live bar")] = False,
-    resume: Annotated[Optional[Path], typer.Option("--resume", help="Continue the run in this directory from its "
+    resume: Annotated[Optional[Path], typer.Option("--resume", metavar="RUN_DIR", help="Continue the run in this directory from its "
                                                    "latest checkpoint (only --steps may change)")] = None,
-    gpus: Annotated[Optional[int], typer.Option("--gpus", help="Train data-parallel on N GPUs of this machine "
+    gpus: Annotated[Optional[int], typer.Option("--gpus", metavar="N", help="Train data-parallel on N GPUs of this machine "
                                                 "(one process each)")] = None,
-    processes: Annotated[Optional[int], typer.Option("--processes", help="Data-parallel processes on this machine; "
+    processes: Annotated[Optional[int], typer.Option("--processes", metavar="N", help="Data-parallel processes on this machine; "
                                                      "with --cpu, N CPU processes over gloo")] = None,
-    num_machines: Annotated[int, typer.Option("--num-machines", help="Machines in a multi-node run")] = 1,
-    machine_rank: Annotated[int, typer.Option("--machine-rank", help="This machine's rank (0 … machines−1)")] = 0,
-    main_address: Annotated[Optional[str], typer.Option("--main-address", help="Host of machine rank 0 "
+    num_machines: Annotated[int, typer.Option("--num-machines", metavar="M", help="Machines in a multi-node run")] = 1,
+    machine_rank: Annotated[int, typer.Option("--machine-rank", metavar="R", help="This machine's rank (0 … machines−1)")] = 0,
+    main_address: Annotated[Optional[str], typer.Option("--main-address", metavar="HOST", help="Host of machine rank 0 "
                                                         "(multi-node)")] = None,
-    main_port: Annotated[Optional[int], typer.Option("--main-port", help="Port on the main host (default: a free "
+    main_port: Annotated[Optional[int], typer.Option("--main-port", metavar="PORT", help="Port on the main host (default: a free "
                                                      "port on one machine, 29500 across machines)")] = None,
-    time_limit: Annotated[Optional[float], typer.Option("--time-limit", min=1, help="Stop training after this many "
+    time_limit: Annotated[Optional[float], typer.Option("--time-limit", min=1, metavar="SECONDS", help="Stop training after this many "
                                                         "seconds, evaluate and keep a checkpoint to resume from")] = None,
     html: Annotated[bool, typer.Option("--html", help="Also write report.html beside report.md")] = False,
     log_with: Annotated[Optional[str], typer.Option("--log-with", help="Experiment trackers, comma-separated: "
                                                     "tensorboard, wandb, mlflow, trackio (local/offline by default; "
                                                     "pip install 'ganzoo[NAME]')")] = None,
+    extractor_weights: Annotated[Optional[Path], typer.Option("--extractor-weights", metavar="FILE", help=(
+        "Local weights of the metrics' feature network (train.eval_extractor), e.g. the FID Inception file "
+        "on a machine without network"))] = None,
 ) -> None:
     """Train MODEL and write a run directory (config, metrics, checkpoints, samples, summary).
 
-    Ctrl-C (SIGINT) or SIGTERM finishes the current step, writes a checkpoint and exits with
-    code 130; `ganzoo run MODEL --resume RUN_DIR` continues bit for bit.
-    """
+    Ctrl-C (SIGINT) or SIGTERM finishes the current step, writes a checkpoint and exits with code 130; `ganzoo run MODEL --resume RUN_DIR` continues bit for bit.
+    """  # noqa: E501 - one paragraph per line: --help wraps it to the terminal
+    from ..report.rundir import RunDir, default_run_dir
     from ..train.checkpoint import CheckpointError
     from ..train.distributed import DistributedError
     from ..train.guard import NonFiniteStop
-    from ..train.launch import is_worker, launch, plan
+    from ..train.launch import LOST_PEER_EXIT_CODE, WorkerLost, is_worker, launch, lost_peer, plan
     from ..train.precision import PrecisionError
     from ..api.training import open_trainer, prepare_run
     from ..train.trainer import INTERRUPTED_EXIT_CODE, PluginContractError  # torch loads only when training
@@ -71,7 +74,7 @@ def run(
     quiet = worker and os.environ.get("RANK", "0") != "0"  # only rank 0 of a launched run speaks
     overrides = {key: value for key, value in (("steps", steps), ("batch_size", batch_size), ("seed", seed),
                                                ("precision", precision)) if value is not None}
-    errors = USER_ERRORS + (PluginContractError, CheckpointError, DistributedError, PrecisionError)
+    errors = user_errors() + (PluginContractError, CheckpointError, DistributedError, PrecisionError)
     try:
         config, plugin, path = prepare_run(model, dataset=dataset, preset=preset, out=out_dir, resume=resume,
                                            train_overrides=overrides, assignments=assignments or [],
@@ -82,7 +85,7 @@ def run(
                                cpu_threads=config.train.cpu_threads, sync_batchnorm=config.train.sync_batchnorm)
             if launch_plan is not None:
                 if resume is None and machine_rank == 0:
-                    RunDir(path)  # refuse a used directory before starting anything
+                    RunDir(path)  # claim it (atomically) before starting anything
                 device = "CPU" if cpu else "GPU"
                 err.print(f"training [bold]{config.model}[/] on [bold]{config.dataset}[/] with "
                           f"{launch_plan.world_size} {device} processes (global batch {launch_plan.world_size} × "
@@ -91,15 +94,21 @@ def run(
                 command = _worker_command(model, path, resume is not None, dataset=dataset, preset=preset,
                                           overrides=overrides, assignments=assignments or [], data_dir=data_dir,
                                           download=download, cpu=cpu, no_progress=no_progress,
-                                          time_limit=time_limit, html=html, log_with=log_with)
-                code = launch(launch_plan, command)
+                                          time_limit=time_limit, html=html, log_with=log_with,
+                                          extractor_weights=extractor_weights)
+                try:
+                    code = launch(launch_plan, command)
+                except WorkerLost as error:
+                    flags = f" --gpus {gpus}" if gpus else (f"{' --cpu' if cpu else ''} --processes {processes}"
+                                                             if processes else "")
+                    fail(f"{error}. {resume_advice(Path(path), model, flags)}", code=1)
                 summary_path = Path(path) / "summary.json"
                 if code == 0 and machine_rank == 0 and summary_path.is_file():
                     print_summary(json.loads(summary_path.read_text()), Path(path))
                 raise typer.Exit(code)
         trainer = open_trainer(config, plugin, path, resume=resume is not None, worker=worker, data_dir=data_dir,
                                download=download, cpu=cpu, progress=not no_progress, time_limit=time_limit,
-                               log_with=log_with)
+                               log_with=log_with, extractor_weights=extractor_weights)
         run_dir = trainer.run_dir
         if trainer.is_main and not worker:
             action = f"resuming from step {trainer.step}" if resume is not None else "training"
@@ -110,6 +119,10 @@ def run(
         fail(str(error), quiet=quiet)
     except NonFiniteStop as error:
         fail(str(error), code=3, quiet=quiet)
+    except RuntimeError as error:  # another process died: the launcher names it (launch.WorkerLost)
+        if not (worker and lost_peer(error)):
+            raise
+        raise typer.Exit(LOST_PEER_EXIT_CODE) from None
     if html and trainer.is_main:
         from ..report.markdown import write_html
 
@@ -123,13 +136,14 @@ def run(
 def _worker_command(model: str, path: Path, resume: bool, *, dataset: str | None, preset: str | None,
                     overrides: dict, assignments: list[str], data_dir: Path | None, download: bool, cpu: bool,
                     no_progress: bool, time_limit: float | None = None, html: bool = False,
-                    log_with: str | None = None) -> list[str]:
+                    log_with: str | None = None, extractor_weights: Path | None = None) -> list[str]:
     """The `ganzoo run` arguments every launched process receives (the run directory fixed)."""
     command = ["run", model, "--resume" if resume else "--out", str(path)]
     for flag, value in (("--dataset", dataset), ("--preset", preset), ("--steps", overrides.get("steps")),
                         ("--batch-size", overrides.get("batch_size")), ("--seed", overrides.get("seed")),
                         ("--precision", overrides.get("precision")), ("--data-dir", data_dir),
-                        ("--time-limit", time_limit), ("--log-with", log_with)):
+                        ("--time-limit", time_limit), ("--log-with", log_with),
+                        ("--extractor-weights", extractor_weights)):
         if value is not None:
             command += [flag, str(value)]
     for item in assignments:
@@ -137,6 +151,18 @@ def _worker_command(model: str, path: Path, resume: bool, *, dataset: str | None
     command += [flag for flag, on in (("--download", download), ("--cpu", cpu), ("--no-progress", no_progress),
                                       ("--html", html)) if on]
     return command
+
+
+def resume_advice(path: Path, model: str, flags: str = "") -> str:
+    """The last checkpoint of the run in ``path`` and the command that continues from it."""
+    from ..train.checkpoint import CheckpointStore
+
+    latest = CheckpointStore(path / "checkpoints").latest()
+    if latest is None:
+        return (f"No checkpoint was written before it stopped, so {path} cannot be resumed; start a new run "
+                "(checkpoints come every train.checkpoint_every iterations and every train.checkpoint_every_s "
+                "seconds of training)")
+    return f"Last checkpoint: {latest}. Resume with: ganzoo run {model} --resume {path}{flags}"
 
 
 def _cell(value) -> str:
@@ -172,4 +198,10 @@ def print_summary(summary: dict, path: Path) -> None:
     if summary.get("status") == "time-limit":
         err.print(f"[yellow]{summary['stopped']}[/]: the metrics above are those of step {summary['steps']}; "
                   f"continue with `ganzoo run {summary['model']} --resume {path}`", highlight=False)
-    out.print(f"run directory: {path}")
+    from ..report.reading import reading
+
+    scored_by = "the EMA of G" if scored == "ema" and len(labels) > 1 else ""
+    out.print(f"reading{f' ({scored_by})' if scored_by else ''}: {reading(summary.get('metrics'))}", highlight=False,
+              soft_wrap=True)
+    out.print(f"report: {Path(path) / 'report.md'}", highlight=False, soft_wrap=True)
+    out.print(f"run directory: {path}", highlight=False, soft_wrap=True)

@@ -11,21 +11,32 @@ plugin's named sample views instead (``GANPlugin.sample_views``, e.g. InfoGAN's 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
-import torch
 import typer
 
-from ..evaluation.sampling import SampleError, sample_labels  # noqa: F401 - re-exported (the Python API uses them)
-from ..evaluation.scoring import generate
-from ..report.plots import image_grid
-from ..contract.plugin import GANPlugin, Networks
-from ..contract.spec import DataKind
+if TYPE_CHECKING:  # pragma: no cover - torch loads when a grid is drawn, not at `ganzoo --help`
+    from ..contract.plugin import GANPlugin, Networks
+
+
+def __getattr__(name: str):
+    """``SampleError`` and ``sample_labels`` live in ``harness.evaluation.sampling`` (which loads torch);
+    they stay importable from here without loading torch when this module is imported."""
+    if name in ("SampleError", "sample_labels"):
+        from ..evaluation import sampling
+
+        return getattr(sampling, name)
+    raise AttributeError(name)
 
 
 def render_samples(plugin: GANPlugin, nets: Networks, out: Path, n: int = 64, class_index: int | None = None,
                    seed: int = 0) -> Path:
     """Draw ``n`` samples from ``nets`` and write them to ``out`` as a grid (images) or scatter (points)."""
+    from ..contract.spec import DataKind
+    from ..evaluation.sampling import SampleError, sample_labels
+    from ..evaluation.scoring import generate
+    from ..report.plots import image_grid
+
     if n < 1:
         raise SampleError(f"--n must be at least 1, got {n}")
     labels = sample_labels(plugin, n, class_index)
@@ -41,7 +52,8 @@ def render_samples(plugin: GANPlugin, nets: Networks, out: Path, n: int = 64, cl
 
 def render_view_file(plugin: GANPlugin, nets: Networks, view: str, out: Path, seed: int = 0) -> Path:
     """The plugin's sample view ``view`` as an image grid at ``out``."""
-    from ..evaluation.sampling import render_view
+    from ..evaluation.sampling import SampleError, render_view
+    from ..report.plots import image_grid
 
     device = next(next(iter(nets.values())).parameters()).device
     try:
@@ -53,7 +65,7 @@ def render_view_file(plugin: GANPlugin, nets: Networks, view: str, out: Path, se
 
 
 def _scatter(points: torch.Tensor, path: Path, title: str) -> None:
-    import matplotlib.pyplot as plt  # harness.plots (imported above) selected the headless backend
+    import matplotlib.pyplot as plt  # render_samples imported harness.report.plots: the headless backend
 
     path.parent.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
@@ -71,14 +83,15 @@ def default_output(run_dir: Path, n: int, class_index: int | None) -> Path:
 
 
 def sample(
-    run_dir: Annotated[Path, typer.Argument(help="A run directory written by `ganzoo run`")],
-    n: Annotated[int, typer.Option("--n", min=1, help="Number of samples")] = 64,
-    class_index: Annotated[Optional[int], typer.Option("--class", help="Only this class (conditional models)")] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", help="PNG to write "
+    run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR", help="A run directory written by `ganzoo run`")],
+    n: Annotated[int, typer.Option("--n", min=1, metavar="N", help="Number of samples")] = 64,
+    class_index: Annotated[Optional[int], typer.Option("--class", metavar="K", help="Only this class (conditional models)")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", metavar="FILE", help="PNG to write "
                                                 "(default RUN_DIR/samples/sample-N.png)")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the noise")] = 0,
-    checkpoint: Annotated[str, typer.Option(help="'last', 'best' or a step number")] = "last",
-    view: Annotated[Optional[str], typer.Option(help="A named sample view of the plugin (e.g. traversal)")] = None,
+    seed: Annotated[int, typer.Option(metavar="N", help="Seed of the noise")] = 0,
+    checkpoint: Annotated[str, typer.Option(metavar="WHICH", help="'last', 'best' or a step number")] = "last",
+    view: Annotated[Optional[str], typer.Option(metavar="NAME", help="A named sample view of the plugin "
+                                                "(e.g. traversal)")] = None,
 ) -> Path:
     """Render a grid of samples (or a named sample view) from a saved run."""
     from ..train.checkpoint import load_networks

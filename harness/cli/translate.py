@@ -14,15 +14,14 @@ The networks come from the run's checkpoint through ``harness.train.checkpoint.l
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
-import numpy as np
-import torch
 import typer
 
+if TYPE_CHECKING:  # pragma: no cover - torch loads when something is translated, not at `ganzoo --help`
+    import torch
+
 from ..contract.errors import GanzooError
-from ..data.folder import EXTENSIONS, is_image
-from ..data.resize import load_rgb
 
 
 class TranslateError(GanzooError, ValueError):
@@ -31,6 +30,8 @@ class TranslateError(GanzooError, ValueError):
 
 def list_images(folder: Path) -> list[Path]:
     """Every image file under ``folder`` (recursively), in a fixed order."""
+    from ..data.folder import EXTENSIONS, is_image
+
     if not folder.is_dir():
         raise TranslateError(f"--input {folder} is not a folder; give a folder of images")
     files = sorted(p for p in folder.rglob("*") if is_image(p))
@@ -41,6 +42,11 @@ def list_images(folder: Path) -> list[Path]:
 
 def load_image(path: Path, size: int, channels: int) -> torch.Tensor:
     """One file as a float tensor (channels, size, size) in [-1, 1], prepared like the training data."""
+    import numpy as np
+    import torch
+
+    from ..data.resize import load_rgb
+
     rgb = load_rgb(path, size).astype(np.float32)  # (H, W, 3) uint8 values
     if channels == 1:
         pixels = np.rint(rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32))[None]  # BT.601, as PIL "L"
@@ -54,6 +60,7 @@ def load_image(path: Path, size: int, channels: int) -> torch.Tensor:
 
 def save_image(image: torch.Tensor, path: Path) -> None:
     """(C, H, W) in [-1, 1] → 8-bit PNG (grey for one channel, RGB for three)."""
+    import torch
     from PIL import Image
 
     array = image.float().clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8).cpu().numpy()
@@ -64,6 +71,8 @@ def save_image(image: torch.Tensor, path: Path) -> None:
 def translate_folder(plugin, nets, input_dir: Path, out_dir: Path, direction: str = "a2b",
                      batch_size: int = 64) -> list[Path]:
     """Translate every image under ``input_dir`` into ``out_dir``; returns the written files."""
+    import torch
+
     if direction not in ("a2b", "b2a"):
         raise TranslateError(f"--direction must be a2b or b2a, got {direction!r}")
     if not callable(getattr(plugin, "translate", None)):
@@ -86,12 +95,12 @@ def translate_folder(plugin, nets, input_dir: Path, out_dir: Path, direction: st
 
 
 def translate(
-    run_dir: Annotated[Path, typer.Argument(help="A run directory written by `ganzoo run` (a CycleGAN run)")],
-    input: Annotated[Path, typer.Option("--input", help="Folder of images to translate (searched recursively)")],
-    direction: Annotated[str, typer.Option("--direction", help="a2b (G_ab: domain A → B) or b2a (G_ba: B → A)")] = "a2b",
-    out: Annotated[Optional[Path], typer.Option("--out", help="Folder for the PNGs (default RUN_DIR/translations/DIRECTION)")] = None,
-    checkpoint: Annotated[str, typer.Option(help="'last', 'best' or a step number")] = "last",
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Images translated at once")] = 64,
+    run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR", help="A run directory written by `ganzoo run` (a CycleGAN run)")],
+    input: Annotated[Path, typer.Option("--input", metavar="DIR", help="Folder of images to translate (searched recursively)")],
+    direction: Annotated[str, typer.Option("--direction", metavar="a2b|b2a", help="a2b (G_ab: domain A → B) or b2a (G_ba: B → A)")] = "a2b",
+    out: Annotated[Optional[Path], typer.Option("--out", metavar="DIR", help="Folder for the PNGs (default RUN_DIR/translations/DIRECTION)")] = None,
+    checkpoint: Annotated[str, typer.Option(metavar="WHICH", help="'last', 'best' or a step number")] = "last",
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, metavar="N", help="Images translated at once")] = 64,
 ) -> Path:
     """Translate a folder of images with a trained image-to-image model."""
     from ..train.checkpoint import load_networks

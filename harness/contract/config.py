@@ -57,6 +57,9 @@ class TrainConfig(BaseModel):
     # -- checkpoints (harness.train.checkpoint) ---------------------------------------------------------
     checkpoint_every: int = Field(1000, ge=0, description=(
         "Iterations between checkpoints (0: only at the end and on interrupt); `--resume RUN_DIR` continues"))
+    checkpoint_every_s: float = Field(600, ge=0, description=(
+        "Seconds of training between checkpoints, whatever checkpoint_every says (0: off), so a crash or a "
+        "killed process never loses more than this"))
     keep_checkpoints: int = Field(3, ge=1, le=1000, description="How many of the latest checkpoints to keep "
                                   "(the best one is kept in addition)")
     best_metric: str | None = Field(None, description=(

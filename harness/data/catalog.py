@@ -59,7 +59,18 @@ DATASETS.update({
     "mnist-thickness": DatasetEntry("mnist-thickness", DataKind.unpaired_images,
                                     "MNIST thin ↔ thick strokes (3×3 dilation), unpaired: disjoint halves, 1×28×28",
                                     _lazy("mnist_pairs", "open_mnist_thickness")),
+    # no files needed: the smoke suite, `ganzoo check` and CI without downloads (not for scores)
+    "synthetic": DatasetEntry("synthetic", DataKind.images, "synthetic class patterns + noise, 1×28×28, 10 classes "
+                              "(generated; for checks, not scores)", _lazy("synthetic", "open_synthetic")),
+    "synthetic-rgb": DatasetEntry("synthetic-rgb", DataKind.images, "synthetic class patterns + noise, 3×32×32, "
+                                  "10 classes (generated)", _lazy("synthetic", "open_synthetic")),
+    "synthetic-unpaired": DatasetEntry("synthetic-unpaired", DataKind.unpaired_images,
+                                       "synthetic patterns ↔ their negatives, unpaired, 1×28×28 (generated)",
+                                       _lazy("synthetic", "open_synthetic_unpaired")),
 })
+
+#: a generated dataset of each kind: what checks and the smoke suite train on when no files are needed
+SYNTHETIC = {DataKind.points2d: "ring", DataKind.images: "synthetic", DataKind.unpaired_images: "synthetic-unpaired"}
 PREFIXED.update({
     "folder": DatasetEntry("folder", DataKind.images,
                            "folder:PATH — any image folder (class subfolders → labels), default 64×64",

@@ -18,8 +18,10 @@ from .sampling import balanced_labels, eval_mode, generate  # noqa: F401 - re-ex
 
 def evaluate_with_protocols(plugin: GANPlugin, nets: Networks, source: DataSource, n: int, seed: int,
                             device: torch.device, data_dir: Path | None = None,
-                            extractor: str | None = None) -> tuple[dict[str, float | int], dict[str, Any]]:
-    """(metric values, the protocol behind each) for the metrics that apply to this data, on ``n`` samples."""
+                            extractor: str | None = None, extractor_options: dict[str, Any] | None = None,
+                            ) -> tuple[dict[str, float | int], dict[str, Any]]:
+    """(metric values, the protocol behind each) for the metrics that apply to this data, on ``n`` samples.
+    ``extractor_options``: passed to the feature network, e.g. ``{"weights": PATH}`` for local weights."""
     if isinstance(source, MixtureSource):
         return mixture_metrics(generate(plugin, nets, n, seed, device), source, seed)
     if source.info.kind == DataKind.images:
@@ -31,7 +33,7 @@ def evaluate_with_protocols(plugin: GANPlugin, nets: Networks, source: DataSourc
         labels = balanced_labels(n, source.info.num_classes, device) if plugin.spec.conditional else None
         fake = generate(plugin, nets, n, seed, device, labels=labels)
         return evaluate_images(fake, None if labels is None else labels.cpu(), source, plan, data_dir=data_dir,
-                               device=device, seed=seed)
+                               device=device, seed=seed, extractor_options=extractor_options)
     if source.info.kind == DataKind.unpaired_images:
         if getattr(source, "label_classifier", None) != "mnist-cnn" or not callable(getattr(plugin, "translate", None)):
             return {}, {}

@@ -186,7 +186,8 @@ def find_inception_weights(weights: str | Path | None = None) -> Path:
         "the FID Inception-v3 weights are missing (this machine does not download). Looked for: "
         + ", ".join(str(path) for path in looked)
         + f". On a machine with network access download {INCEPTION_URLS[0]} (or torch-fidelity's copy "
-        f"{INCEPTION_URLS[1]}), put it at {inception_weight_candidates()[0]} or pass weights=PATH.")
+        f"{INCEPTION_URLS[1]}), put it at {inception_weight_candidates()[0]}, or give its path with "
+        "--extractor-weights PATH (`ganzoo run` and `ganzoo eval`; weights=PATH in Python).")
 
 
 class InceptionExtractor(FeatureExtractor):
@@ -254,7 +255,8 @@ class TimmExtractor(FeatureExtractor):
         if weights is None or not Path(weights).is_file():
             raise MetricError(
                 f"timm:{model_name} needs a local weights file (this machine does not download): pass "
-                f"weights=PATH to a .safetensors/.pth state dict of timm model {model_name!r}, e.g. the "
+                f"--extractor-weights PATH (weights=PATH in Python) to a .safetensors/.pth state dict of timm "
+                f"model {model_name!r}, e.g. the "
                 f"model.safetensors from https://huggingface.co/timm/{model_name}"
                 + (f"; {weights} does not exist" if weights is not None else ""))
         try:

@@ -15,6 +15,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from .reading import reading  # noqa: E402
+
 
 def _series(records: list[dict[str, Any]], section: str) -> dict[str, tuple[list[int], list[float]]]:
     series: dict[str, tuple[list[int], list[float]]] = {}
@@ -39,6 +41,28 @@ def _plot(series: dict[str, tuple[list[int], list[float]]], path: Path, title: s
     if log and all(v > 0 for _, values in series.values() for v in values):
         ax.set_yscale("log")
     ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def _plot_metrics(series: dict[str, tuple[list[int], list[float]]], path: Path) -> Path | None:
+    """Metrics over training, one axis per metric (FID ~ 100 and a fraction ~ 0.5 share no scale), drawn
+    only for metrics evaluated at two steps or more: a single point is no curve."""
+    curves = {k: v for k, v in sorted(series.items()) if len(set(v[0])) >= 2}
+    if not curves:
+        path.unlink(missing_ok=True)  # a stale figure from an earlier report would contradict report.md
+        return None
+    fig, axes = plt.subplots(len(curves), 1, figsize=(7, 1.6 * len(curves) + 0.6), dpi=100, sharex=True,
+                             squeeze=False)
+    for ax, (name, (steps, values)) in zip(axes[:, 0], curves.items()):
+        ax.plot(steps, values, marker="." if len(steps) < 20 else None)
+        ax.set_ylabel(name, fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes[-1, 0].set_xlabel("iteration")
+    axes[0, 0].set_title("evaluation metrics (one axis each)")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
@@ -74,8 +98,8 @@ def write_report(run_dir: Path) -> Path:
                                        plots / "discriminator.png", "D(real), D(fake), accuracy, r_t"),
         "Model diagnostics": _plot({k: v for k, v in _series(records, "diagnostics").items() if k in own},
                                    plots / "model_diagnostics.png", "the model's own diagnostics (at the step)"),
-        "Metrics over training": _plot({k: v for k, v in _series(records, "metrics").items() if k != "n_samples"},
-                                       plots / "metrics.png", "evaluation metrics"),
+        "Metrics over training": _plot_metrics({k: v for k, v in _series(records, "metrics").items()
+                                                if k not in ("n_samples", "modes_total")}, plots / "metrics.png"),
         "Throughput": _plot({"images/s": _series(records, "throughput").get("images_per_s", ([], []))},
                             plots / "throughput.png", "images per second"),
     }
@@ -85,6 +109,9 @@ def write_report(run_dir: Path) -> Path:
     preset = f" (preset {config['preset']})" if config.get("preset") else ""
     lines += [f"Status: **{status}** after {steps} iterations{preset}.", ""]
     lines += ["## Final metrics", "", *metric_lines(summary, config), ""]
+    if summary.get("metrics") is not None:
+        lines += [f"Reading: {reading(summary.get('metrics'))}.", ""]
+    lines += evaluation_lines(summary.get("evaluations") or [])
     if summary.get("diagnostics"):
         lines += ["## Model diagnostics (last record)", "",
                   *_table([(k, _fmt(v)) for k, v in summary["diagnostics"].items()], ("diagnostic", "value")), ""]
@@ -136,17 +163,39 @@ def metric_lines(summary: dict[str, Any], config: dict[str, Any]) -> list[str]:
              "", f"| metric | {header} |", "|---|" + "---|" * len(labels)]
     for name in names:
         lines.append(f"| {name} | " + " | ".join(_fmt(by_generator[label].get(name, "–")) for label in labels) + " |")
-    protocols: dict[str, list[str]] = {}
-    for name, protocol in (summary.get("protocol") or {}).items():
-        if isinstance(protocol, dict):
-            described = ", ".join(f"{k}={v}" for k, v in protocol.items() if v is not None and k != "metric")
-            protocols.setdefault(described, []).append(name)
-    if protocols:
-        lines += ["", "Protocols:", ""]
-        lines += [f"- {', '.join(members)}: {described}" for described, members in protocols.items()]
+    lines += protocol_lines(summary.get("protocol") or {})
     data = config.get("data") or {}
     if data:
         lines += ["", "Data: " + ", ".join(f"{k}={v}" for k, v in data.items() if v is not None)]
+    return lines
+
+
+def protocol_lines(protocol: dict[str, Any]) -> list[str]:
+    """Each distinct protocol once, with the metrics computed under it."""
+    protocols: dict[str, list[str]] = {}
+    for name, described in protocol.items():
+        if isinstance(described, dict):
+            text = ", ".join(f"{k}={v}" for k, v in described.items() if v is not None and k != "metric")
+            protocols.setdefault(text, []).append(name)
+    if not protocols:
+        return []
+    return ["", "Protocols:", "", *[f"- {', '.join(members)}: {text}" for text, members in protocols.items()]]
+
+
+def evaluation_lines(evaluations: list[dict[str, Any]]) -> list[str]:
+    """``ganzoo eval`` results (summary.json → evaluations), newest last, each with its protocols once."""
+    if not evaluations:
+        return []
+    lines = ["## Evaluations after training (`ganzoo eval`)", ""]
+    for number, record in enumerate(evaluations, 1):
+        extractors = sorted({str(p.get("extractor")) for p in (record.get("protocol") or {}).values()
+                             if isinstance(p, dict) and p.get("extractor")})
+        lines += [f"### {number}. {record.get('time', '')}: checkpoint {record.get('checkpoint')}"
+                  f"{' (EMA)' if record.get('ema') else ''}, n = {record.get('n')}, seed {record.get('seed')}"
+                  + (f", extractor {', '.join(extractors)}" if extractors else ""), ""]
+        lines += _table([(name, _fmt(value)) for name, value in (record.get("metrics") or {}).items()],
+                        ("metric", "value"))
+        lines += [*protocol_lines(record.get("protocol") or {}), ""]
     return lines
 
 

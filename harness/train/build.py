@@ -7,6 +7,7 @@ plugin author's mistake surfaces.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -152,7 +153,7 @@ class LearningRates:
                 self.plateau_progress[net] = dict(progress)
 
 
-def check_machine(train: TrainConfig, device: torch.device) -> None:
+def check_machine(train: TrainConfig, device: torch.device, extractor_weights: Path | None = None) -> None:
     """Settings that depend on the machine, refused before any data is read."""
     if train.cpu_threads and device.type == "cpu":
         torch.set_num_threads(train.cpu_threads)
@@ -165,7 +166,7 @@ def check_machine(train: TrainConfig, device: torch.device) -> None:
         from ..metrics.extractors import find_inception_weights
 
         try:  # now, not after hours of training when the final evaluation needs them
-            find_inception_weights()
+            find_inception_weights(extractor_weights)
         except MetricError as error:
             raise ConfigError(f"train.eval_extractor = inception: {error} Or train without metrics "
                               "(train.evaluate=false) and score later with `ganzoo eval`.") from None

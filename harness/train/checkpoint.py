@@ -27,6 +27,8 @@ import pickle
 import random
 import re
 import tempfile
+import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,7 @@ import torch
 
 from ..contract.errors import GanzooError
 from ..report.rundir import write_json_atomic
+from ..report.rundir import no_space, out_of_space, write_json_atomic
 
 FORMAT = "ganzoo-checkpoint"
 VERSION = 1
@@ -85,6 +88,7 @@ def _tuples(value: Any) -> Any:
 
 # -- files ---------------------------------------------------------------------------------------
 def save_atomic(state: dict[str, Any], path: Path) -> None:
+    """Write whole or not at all; a full disk removes the partial file and raises StorageError."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -93,26 +97,39 @@ def save_atomic(state: dict[str, Any], path: Path) -> None:
             file.flush()
             os.fsync(file.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as error:
         Path(tmp).unlink(missing_ok=True)
+        if out_of_space(error):
+            raise no_space(path, "the partial file was removed") from None
         raise
 
 
+NOT_A_CHECKPOINT = ("is not a checkpoint: it is truncated, corrupt or a foreign file (a ganzoo checkpoint is a zip "
+                    "archive written by torch.save). Delete it to use an earlier checkpoint of the run")
+
+
 def read(path: Path, *, model: str | None = None) -> dict[str, Any]:
-    """Load and check a checkpoint (CPU tensors). Never executes code from the file."""
+    """Load and check a checkpoint (CPU tensors). Never executes code from the file, and never relays
+    PyTorch's advice to retry with ``weights_only=False``: that is exactly what must not happen."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}")
+    if not zipfile.is_zipfile(path):  # random bytes, a legacy pickle, a cut-off download
+        raise CheckpointError(f"{path} {NOT_A_CHECKPOINT}")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's pickle-protocol notes: the error below says what matters
+            state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise CheckpointError(f"{path} contains Python objects other than tensors and plain data, so it was not "
-                              f"written by ganzoo; refusing to load it, as loading could run code ({first})") from None
+        found = re.search(r"Unsupported global: GLOBAL [\w.]+", str(error))
+        if found is None:
+            raise CheckpointError(f"{path} {NOT_A_CHECKPOINT}") from None
+        raise CheckpointError(f"{path} contains Python objects other than tensors and plain data ({found.group(0)}), "
+                              "so it was not written by ganzoo; refusing to load it, as loading could run code") from None
     except Exception as error:  # noqa: BLE001 - zip/EOF/OS errors all mean an unreadable file
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise CheckpointError(f"{path} is truncated or corrupt and cannot be read ({first}). Delete it to use an "
-                              "earlier checkpoint of the run") from None
+        first = first.split(". ")[0]  # torch's first sentence; its advice is not ours to give
+        raise CheckpointError(f"{path} {NOT_A_CHECKPOINT} ({first})") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a ganzoo checkpoint (no '{FORMAT}' header)")
     version = state.get("version")
@@ -120,8 +137,8 @@ def read(path: Path, *, model: str | None = None) -> dict[str, Any]:
         raise CheckpointError(f"{path} has checkpoint format {version}, newer than the {VERSION} this ganzoo reads; "
                               "upgrade ganzoo to load it")
     if model is not None and state.get("model") != model:
-        raise CheckpointError(f"{path} was written by model {state.get('model')!r}, not {model!r}; "
-                              "a checkpoint only continues the model that wrote it")
+        raise CheckpointError(f"{path} was written by model {state.get('model')!r}, not {model!r} (the run's "
+                              "model); a checkpoint only fits the model that wrote it")
     return state
 
 
@@ -255,12 +272,19 @@ def load_networks(run_dir: Path | str, which: str | int | Path = "last", device:
     from ..contract.plugin import Networks
     from ..contract.spec import DataInfo
     from ..contract.tricks_config import TricksConfig
+    from .config_diff import config_changes
 
     run_dir = Path(run_dir)
+    recorded = _recorded_config(run_dir)
     store = CheckpointStore(run_dir / "checkpoints")
     path = store.resolve(which)
-    state = read(path)
+    state = read(path, model=recorded["model"])
     run = RunConfig.model_validate(json.loads(state["config"]))
+    changed = config_changes(recorded, run.model_dump(mode="json"))  # both through RunConfig: same defaults
+    if changed:
+        raise CheckpointError(f"{path} was written with another configuration than the run in {run_dir} recorded "
+                              "(config.json → checkpoint): " + "; ".join(changed) + ". It belongs to another run; "
+                              "use that run's directory")
     plugin_entry = registry.get(run.model)
     config = plugin_entry.cls.Config.model_validate(run.params)
     data_info = DataInfo.model_validate_json(state["data_info"])
@@ -288,6 +312,28 @@ def load_networks(run_dir: Path | str, which: str | int | Path = "last", device:
             net.eval()
         ema = averaged
     return plugin, nets, ema
+
+
+def _recorded_config(run_dir: Path) -> dict[str, Any]:
+    """The run's config.json: what its checkpoints must match (as ``--resume`` checks)."""
+    try:
+        recorded = json.loads((run_dir / "config.json").read_text())
+    except FileNotFoundError:
+        raise CheckpointError(f"{run_dir} is not a run directory (no config.json): pass the folder `ganzoo run` "
+                              "wrote") from None
+    except (OSError, ValueError) as error:
+        raise CheckpointError(f"{run_dir}/config.json cannot be read ({error})") from None
+    from pydantic import ValidationError
+
+    from ..contract.config import RunConfig
+    from .config_diff import RUN_FIELDS
+
+    try:
+        run = RunConfig.model_validate({k: recorded[k] for k in RUN_FIELDS if k in recorded})
+    except (ValidationError, TypeError) as error:
+        raise CheckpointError(f"{run_dir}/config.json is not a valid ganzoo run configuration "
+                              f"({str(error).splitlines()[0]})") from None
+    return run.model_dump(mode="json")
 
 
 def _load_into(nets: dict, states: dict[str, Any], path: Path) -> None:

@@ -29,9 +29,10 @@ STANDING_SEED_OFFSET = 4242  # the EMA generators' standing BatchNorm statistics
 
 class RunEvaluator:
     def __init__(self, run: RunConfig, plugin: GANPlugin, source: DataSource, run_dir: RunDir, dist: Distributed,
-                 device: torch.device, data_dir: Path | None) -> None:
+                 device: torch.device, data_dir: Path | None, extractor_weights: Path | None = None) -> None:
         self.run, self.plugin, self.source, self.run_dir = run, plugin, source, run_dir
         self.dist, self.device, self.data_dir = dist, device, data_dir
+        self.extractor_options = {"weights": extractor_weights} if extractor_weights else None
         self._standing_step: int | None = None  # step at which the EMA generators' BatchNorm stats were recomputed
 
     def forget_standing_statistics(self) -> None:
@@ -59,7 +60,8 @@ class RunEvaluator:
             for label, nets in candidates.items():
                 metrics, protocol = evaluate_with_protocols(
                     self.plugin, nets, self.source, train.eval_samples, seed=train.seed + EVAL_SEED_OFFSET,
-                    device=self.device, data_dir=self.data_dir, extractor=train.eval_extractor)
+                    device=self.device, data_dir=self.data_dir, extractor=train.eval_extractor,
+                    extractor_options=self.extractor_options)
                 results[label] = (metrics, protocol)
         return self.dist.broadcast_object(results)
 

@@ -10,6 +10,10 @@ checks that the process group has the size asked for (``GANZOO_EXPECTED_PROCESSE
 Multi-node: run the same command on every machine with ``--num-machines M --machine-rank R
 --main-address HOST --main-port PORT`` (R = 0 on HOST); ``--gpus``/``--processes`` count the
 processes per machine. The run directory must be on a filesystem all machines share.
+
+A worker that dies (killed, out of memory) breaks the others' next collective; they stop quietly
+with :data:`LOST_PEER_EXIT_CODE` and :func:`launch` raises :class:`WorkerLost`, naming the process
+that died, so the command prints one line and the resume command, not a survivor's gloo traceback.
 """
 
 from __future__ import annotations
@@ -22,6 +26,21 @@ from .distributed import EXPECTED_PROCESSES_ENV, DistributedError
 
 LAUNCHED_ENV = "GANZOO_LAUNCHED"  # set in workers: run, do not launch again
 INTERRUPTED_EXIT_CODE = 130
+LOST_PEER_EXIT_CODE = 75  # a worker whose partner process vanished (EX_TEMPFAIL: resume and it works)
+
+
+class WorkerLost(DistributedError):
+    """A training process died (a signal, the OOM killer) or lost its partners; the run stopped."""
+
+
+def lost_peer(error: BaseException) -> bool:
+    """Whether ``error`` is a collective that failed because another process is gone."""
+    from torch.distributed import DistError
+
+    text = str(error)
+    return isinstance(error, DistError) or (isinstance(error, RuntimeError) and any(
+        t in text for t in ("Connection reset by peer", "Connection closed by peer", "Broken pipe", "GLHF",
+                            "NCCL communicator was aborted", "ProcessGroupGloo")))
 
 
 @dataclass(frozen=True)
@@ -120,7 +139,22 @@ def launch(launch_plan: LaunchPlan, command: list[str]) -> int:
             multi_gpu_launcher(args)
     except ChildFailedError as error:
         failures = sorted(error.failures.items())
-        return next((f.exitcode for _, f in failures if f.exitcode and f.exitcode > 0), 1)
+        reported = [f.exitcode for _, f in failures if f.exitcode and f.exitcode > 0 and f.exitcode != LOST_PEER_EXIT_CODE]
+        if reported:  # a worker stopped with an error of its own, and printed it
+            return reported[0]
+        raise WorkerLost(_describe_lost(failures, p.world_size)) from None
     except SignalException:  # Ctrl-C/SIGTERM: the agent forwarded it; the workers checkpointed and stopped
         return INTERRUPTED_EXIT_CODE
     return 0
+
+
+def _describe_lost(failures: list, world: int) -> str:
+    """Which process died and how, e.g. 'training process rank 1 of 2 (pid 2141) was killed by SIGKILL'."""
+    killed = [(rank, f) for rank, f in failures if f.exitcode is not None and f.exitcode < 0]
+    if any(f.signal_name() != "SIGTERM" for _, f in killed):  # the agent SIGTERMs the survivors: not news
+        killed = [(rank, f) for rank, f in killed if f.signal_name() != "SIGTERM"]
+    if not killed:
+        return (f"a training process lost contact with the others (of {world}) and the run stopped; "
+                "its partner ended without an error of its own (killed on another machine, or out of memory)")
+    parts = [f"rank {rank} of {world} (pid {f.pid}) was killed by {f.signal_name()}" for rank, f in killed]
+    return "training process " + "; ".join(parts) + " (out of memory, or stopped from outside), so the run stopped"

@@ -10,17 +10,9 @@ from pydantic import ValidationError
 from ..contract import registry
 from ..contract.config import RunConfig, parse_assignments
 from ..contract.registry import LoadedPlugin
+from .config_diff import config_changes
 from .resolve import ConfigError, format_validation, validate_parts
 from ..report.rundir import RunDir
-
-
-def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            out.update(_flatten(item, f"{prefix}{key}."))
-        return out
-    return {prefix[:-1]: value}
 
 
 def resume_run(run_dir: Path, model: str, *, dataset: str | None = None, preset: str | None = None,
@@ -54,10 +46,7 @@ def resume_run(run_dir: Path, model: str, *, dataset: str | None = None, preset:
     train_config, model_config = validate_parts(plugin, train, params)
     requested = RunConfig(model=model, dataset=dataset or saved.dataset, preset=preset or saved.preset,
                           train=train_config, params=model_config.model_dump(mode="json"))
-    before = _flatten(saved.model_dump(mode="json"))
-    after = _flatten(requested.model_dump(mode="json"))
-    changed = [f"{key}: {before.get(key)!r} → {after.get(key)!r}" for key in sorted(set(before) | set(after))
-               if key != "train.steps" and before.get(key) != after.get(key)]
+    changed = config_changes(saved.model_dump(mode="json"), requested.model_dump(mode="json"))
     if changed:
         raise ConfigError(f"--resume continues {run_dir} as it was configured; only --steps may change. "
                           "Changed:\n  " + "\n  ".join(changed) + "\n(start a new run with --out to change more)")

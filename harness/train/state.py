@@ -9,6 +9,7 @@ non-finite guard's rollback (from the in-memory snapshot of the last good checkp
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,8 +20,10 @@ from torch import Tensor
 from ..contract.config import RunConfig
 from ..report.diagnostics import TrainingWarning
 from ..report.progress import TrainingProgress
+from ..report.rundir import StorageError
 from . import checkpoint
 from .checkpoint import CheckpointError
+from .config_diff import config_changes
 from .ema import GeneratorEMA
 from .guard import NonFiniteEvent
 
@@ -129,13 +132,11 @@ def resume(t: Trainer) -> None:
                           f"{t.checkpoints.directory})")
     state = checkpoint.read(path, model=t.run.model)
     saved = RunConfig.model_validate(json.loads(state["config"]))
-    mine = t.run.model_dump(mode="json")
-    theirs = saved.model_dump(mode="json")
-    mine["train"].pop("steps")
-    theirs["train"].pop("steps")
-    if mine != theirs:
-        raise ResumeError(f"{path} was written with a different configuration; only train.steps may change "
-                          "when a run is resumed")
+    changed = config_changes(saved.model_dump(mode="json"), t.run.model_dump(mode="json"))
+    if changed:
+        raise ResumeError(f"{path} was written with a different configuration than {t.run_dir.path}/config.json "
+                          "now says (checkpoint → config.json): " + "; ".join(changed) + ". Only train.steps may "
+                          "change when a run is resumed: undo the edit, or start a new run with --out")
     if state["step"] >= t.run.train.steps:
         raise ResumeError(f"{t.run_dir.path} has already trained {state['step']} of {t.run.train.steps} "
                           f"steps; pass --steps N with N > {state['step']} to train longer")
@@ -158,8 +159,21 @@ def save_checkpoint(t: Trainer, metrics: dict[str, Any] | None) -> None:
         if t.run.train.best_metric and t.window.plugin_values:  # a plugin diagnostic may rank checkpoints
             metrics = {**diagnostic_metrics(t.window.plugin_values), **(metrics or {})}
         t.last_checkpoint = t.checkpoints.save(t.step, capture(t, rng), metrics)
+    t.checkpointed_at = time.monotonic()  # train.checkpoint_every_s counts from here
     if t.run.train.nan_policy == "rollback":
         t.good_state = snapshot(t)
+
+
+def storage_message(t: Trainer, error: BaseException) -> str:
+    """One line for a write that failed for lack of space: what failed, the intact checkpoint, how to go on."""
+    what = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    if not isinstance(error, StorageError):
+        what = f"no space left on the device of {t.run_dir.path} while writing the run's files ({what})"
+    latest = t.checkpoints.latest()
+    if latest is None:
+        return f"{what}. No checkpoint was written yet: free space and start the run again"
+    return (f"{what}. The last intact checkpoint is {latest}; free space, then resume with: "
+            f"ganzoo run {t.run.model} --resume {t.run_dir.path}")
 
 
 def rollback(t: Trainer, event: NonFiniteEvent, progress: TrainingProgress) -> None:

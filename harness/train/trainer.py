@@ -27,7 +27,7 @@ from ..data.catalog import open_dataset
 from ..data.request import DataRequest
 from ..report.diagnostics import EarlyWarnings, SpectralEstimator
 from ..report.progress import TrainingProgress
-from ..report.rundir import RunDir
+from ..report.rundir import RunDir, StorageError, out_of_space
 from ..report.throughput import Throughput
 from ..report.trackers import RunTracker, accelerator_options, parse_log_with
 from . import state
@@ -42,6 +42,8 @@ from .interrupts import TIME_LIMIT, StopRequest
 from .phase_step import PhaseStepper
 from .records import LogWindow, progress_stats
 from .state import ResumeError  # noqa: F401 - re-exported
+from .locations import recorded_locations
+from .state import storage_message
 from .summary import write_summary
 from .tricks import DiscriminatorView
 
@@ -51,11 +53,14 @@ INTERRUPTED_EXIT_CODE = 130
 class Trainer:
     def __init__(self, run: RunConfig, plugin: LoadedPlugin, run_dir: RunDir, *, data_dir: Path | None = None,
                  download: bool = False, cpu: bool = False, progress: bool = True, resume: bool = False,
-                 time_limit_s: float | None = None, log_with: str | tuple[str, ...] | None = None) -> None:
+                 time_limit_s: float | None = None, log_with: str | tuple[str, ...] | None = None,
+                 extractor_weights: Path | None = None) -> None:
         """``time_limit_s``: stop training once this many seconds of ``fit`` have passed, write a checkpoint,
         then evaluate what was reached (status ``time-limit``; a bench entry's budget). ``log_with``:
-        Accelerate trackers (tensorboard, wandb, mlflow, trackio) that receive records, grids and the config."""
+        Accelerate trackers (tensorboard, wandb, mlflow, trackio) that receive records, grids and the config.
+        ``extractor_weights``: a local weights file for ``train.eval_extractor`` (e.g. Inception's)."""
         self.run, self.run_dir, self.data_dir, self.time_limit_s = run, run_dir, data_dir, time_limit_s
+        self.extractor_weights = extractor_weights
         trackers = parse_log_with(log_with)  # a missing tracker package stops us here, before anything starts
         # Accelerate owns device placement, the process group and the trackers. Its own AMP stays off: it
         # keeps a single GradScaler, and GAN phases need one each (harness.train.precision).
@@ -68,7 +73,7 @@ class Trainer:
         self.tracker = RunTracker(self.accelerator, trackers, run_dir.path, self.is_main)  # and logs
         self.show_progress = progress
         train = run.train
-        check_machine(train, self.device)
+        check_machine(train, self.device, extractor_weights)
         with self.accelerator.main_process_first():  # rank 0 downloads/decodes into the cache first
             self.source: DataSource = open_dataset(run.dataset, DataRequest(
                 seed=train.seed, data_dir=data_dir, resolution=train.resolution, download=download,
@@ -99,7 +104,8 @@ class Trainer:
         self.stop = StopRequest(announce=self.is_main)
         self.stepper = PhaseStepper(self.plugin, self.nets, self.step_nets, self.phases, self.rates.optimizers,
                                     train, self.ctx, self.dist, self.guard, self.throughput, self.window, self.stop)
-        self.evaluator = RunEvaluator(run, self.plugin, self.source, run_dir, self.dist, self.device, data_dir)
+        self.evaluator = RunEvaluator(run, self.plugin, self.source, run_dir, self.dist, self.device, data_dir,
+                                      extractor_weights)
         self.last_metrics: dict[str, Any] = {}
         self.metric_protocols: dict[str, Any] = {}  # how each number in last_metrics was computed
         self.metrics_by_generator: dict[str, dict[str, Any]] = {}  # "raw" and, with EMA, "ema"
@@ -110,6 +116,7 @@ class Trainer:
                          if train.spectral_diagnostics else None)
         self.checkpoints = CheckpointStore(run_dir.checkpoints, train.keep_checkpoints, train.best_metric)
         self.last_checkpoint: Path | None = None
+        self.checkpointed_at = time.monotonic()  # train.checkpoint_every_s counts from the last checkpoint
         self.resumed_from: Path | None = None
         self.status = "running"
         self.good_state: dict[str, Any] | None = None  # what a rollback restores
@@ -121,12 +128,28 @@ class Trainer:
 
     # -- the loop ---------------------------------------------------------------------------------
     def fit(self) -> dict[str, Any]:
+        """Train to ``train.steps`` (or a stop), evaluate and write the summary. Rank 0 holds the run
+        directory's lock meanwhile, so a second run on it stops before changing anything; a full disk
+        ends the run with one line naming the intact checkpoint and the resume command."""
+        self.run_dir.hold()
+        try:
+            self.run_dir.remove_temporaries()  # half-written files of a killed earlier session
+            return self._fit()
+        except Exception as error:
+            if not (isinstance(error, StorageError) or out_of_space(error)):
+                raise
+            raise StorageError(storage_message(self, error)) from None
+        finally:
+            self.run_dir.release()
+
+    def _fit(self) -> dict[str, Any]:
         train = self.run.train
         if self.resumed_from is not None:
             self.run_dir.truncate_metrics(self.step)
             self.history = self.run_dir.read_metrics() if self.is_main else []
         config = {**self.run.model_dump(mode="json"), "data": self.source.describe(),
-                  "data_info": self.data_info.model_dump(mode="json"), "plugin": self.plugin.spec.model_dump(mode="json")}
+                  "data_info": self.data_info.model_dump(mode="json"), "plugin": self.plugin.spec.model_dump(mode="json"),
+                  **recorded_locations(self.data_dir, self.extractor_weights)}
         self.run_dir.write_config(config)
         self.tracker.start(config)
         if train.nan_policy == "rollback" and self.good_state is None:
@@ -172,6 +195,7 @@ class Trainer:
 
     def _loop(self, progress: TrainingProgress, deadline: float | None) -> None:
         train = self.run.train
+        self.checkpointed_at = time.monotonic()
         self.throughput.resume_clock()
         clock_step = self.step
         while self.step < train.steps:
@@ -191,7 +215,7 @@ class Trainer:
                 self.stop.reason = TIME_LIMIT  # reaches the other ranks like a signal, at the next exchange
             last = self.step == train.steps
             evaluate_now = train.evaluate and _due(self.step, train.eval_every) and not last
-            checkpoint_now = _due(self.step, train.checkpoint_every) and not last
+            checkpoint_now = (_due(self.step, train.checkpoint_every) or self._checkpoint_time(measure)) and not last
             sample_now = _due(self.step, train.sample_every)
             stop = self.stop.synced if self.dist.enabled else self.stop.reason is not None
             if not (measure or evaluate_now or checkpoint_now or sample_now or stop):
@@ -234,6 +258,17 @@ class Trainer:
             self.throughput.resume_clock()
             clock_step = self.step
         self.throughput.pause_clock(self.step - clock_step)
+
+    def _checkpoint_time(self, measure: bool) -> bool:
+        """Whether ``train.checkpoint_every_s`` seconds passed since the last checkpoint. Several processes
+        decide together, on log iterations (the same on every rank), by rank 0's clock."""
+        every = self.run.train.checkpoint_every_s
+        if not every:
+            return False
+        due = time.monotonic() - self.checkpointed_at >= every
+        if not self.dist.enabled:
+            return due
+        return bool(self.dist.broadcast_object(due)) if measure else False
 
     def set_step(self, step: int) -> None:
         """Completed iterations: the context, the tricks' schedules and the signal message follow it."""
