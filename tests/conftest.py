@@ -13,7 +13,7 @@ from ganzoo.harness.contract import registry
 from .distributions import install_distribution
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+SHARED_DATA = Path(os.environ.get("GANZOO_SHARED_DATA") or REPO.parent / "shared" / "data")  # override: git worktrees
 
 
 @pytest.fixture(autouse=True, scope="session")

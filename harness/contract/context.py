@@ -51,6 +51,7 @@ class TrainingContext(NoiseSource):
         self.step = 0
         self.real_target = real_target
         self.loss_scale = 1.0  # the current phase's fp16 loss scale, for the penalties
+        self._stash: dict[str, object] = {}  # within one iteration only (emptied by the trainer)
 
     def _shard(self, draw: Callable[[int], Tensor], n: int) -> Tensor:
         if self.world == 1:
@@ -74,6 +75,15 @@ class TrainingContext(NoiseSource):
 
     def r1_penalty(self, critic, real: Tensor, *args: Tensor) -> Tensor:
         return penalties.r1_penalty(critic, real, *args, scale=self.loss_scale)
+
+    def stash(self, key: str, value) -> None:
+        self._stash[key] = value
+
+    def take(self, key: str):
+        return self._stash.pop(key, None)
+
+    def clear_stash(self) -> None:
+        self._stash.clear()
 
     # -- resumable state --------------------------------------------------------------------------
     def state_dict(self) -> dict:

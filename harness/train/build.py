@@ -43,6 +43,10 @@ def check_phases(plugin: GANPlugin, phases: list[Phase], nets: Networks) -> list
         unknown = set(phase.updates) - set(nets)
         if unknown:
             raise PluginContractError(f"{name}: phase {phase.name!r} updates unknown networks {sorted(unknown)}")
+        unknown = set(phase.keeps_graph) - set(nets)
+        if unknown:
+            raise PluginContractError(f"{name}: phase {phase.name!r} keeps the graph of unknown networks "
+                                      f"{sorted(unknown)}")
     if len({p.name for p in phases}) != len(phases):
         raise PluginContractError(f"{name}: phase names must be unique, got {[p.name for p in phases]}")
     return phases

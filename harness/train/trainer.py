@@ -156,10 +156,15 @@ class Trainer:
         """One iteration: every phase in order, ``repeats`` times each (what the benches time)."""
         if self.rates.scheduled:
             self.rates.apply(self.step)
-        for phase in self.phases:
-            self._set_trainable(phase.updates)
-            for _ in range(phase.repeats_at(self.step)):
-                self._run_phase(phase, measure)
+        try:
+            for phase in self.phases:
+                self._set_trainable(phase.updates + phase.keeps_graph)
+                for _ in range(phase.repeats_at(self.step)):
+                    self._run_phase(phase, measure)
+                if phase.keeps_graph:
+                    _check_no_gradient(phase, self.nets)
+        finally:
+            self.ctx.clear_stash()  # a reused batch never outlives its iteration (nor reaches a checkpoint)
 
     def _loop(self, progress: TrainingProgress, deadline: float | None) -> None:
         train = self.run.train
@@ -294,6 +299,14 @@ class Trainer:
     def phase_seconds(self) -> dict[str, float]:
         self.throughput.phases.flush()
         return dict(self.throughput.phases.seconds)
+
+
+def _check_no_gradient(phase: Phase, nets: Networks) -> None:
+    """A phase that keeps a network's graph for later must not have backpropagated into it."""
+    for name in phase.keeps_graph:
+        if any(p.grad is not None for p in nets[name].parameters()):
+            raise PluginContractError(f"phase {phase.name!r} keeps the graph of {name!r} for a later phase, but its "
+                                      f"loss reached {name}'s parameters: score the generated batch with .detach()")
 
 
 def _due(step: int, every: int) -> bool:
