@@ -17,8 +17,8 @@ ratio and its range:
 
 from __future__ import annotations
 
+import copy
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -51,11 +51,14 @@ def make_trainer(tmp_path, model, dataset, batch, precision, overrides, steps: i
     return Trainer(run, plugin, RunDir(tmp_path), data_dir=SHARED_DATA, cpu=True, progress=False)
 
 
-def careful_loop(trainer: Trainer) -> CarefulLoop:
-    """The hand loop over the trainer's own networks and data (all images as one float tensor)."""
+def careful_loop(trainer: Trainer, channels_last: bool = False) -> CarefulLoop:
+    """The hand loop over copies of the trainer's networks and its data (all images as one float tensor), in
+    PyTorch's default memory layout unless ``channels_last`` (then the layout the harness uses by default)."""
+    layout = torch.channels_last if channels_last else torch.contiguous_format
+    G, D = (copy.deepcopy(net).to(memory_format=layout) for net in (trainer.nets.G, trainer.nets.D))
     data = trainer.source.images.float().div_(127.5).sub_(1.0).to(trainer.device)
-    return CarefulLoop(trainer.nets.G, trainer.nets.D, data, trainer.run.train.batch_size,
-                       trainer.plugin.config.latent_dim, trainer.precision.dtype)
+    return CarefulLoop(G, D, data, trainer.run.train.batch_size, trainer.plugin.config.latent_dim,
+                       trainer.precision.dtype)
 
 
 def harness_iteration(trainer: Trainer):
@@ -70,29 +73,38 @@ def harness_iteration(trainer: Trainer):
     return iteration
 
 
-def interleaved(a, b, pairs: int, block: int) -> list[float]:
-    """Per round: time ``block`` calls of a, then of b; the ratio time(b)/time(a) of each round."""
-    for f in (a, b):  # warm-up: allocator, autocast caches, first-call overheads
+def interleaved(a, others: list, pairs: int, block: int) -> list[list[float]]:
+    """Per round: time ``block`` calls of a and of each other function, in an order reversed every round
+    (A B C, C B A, …) so that neither side always goes first; per other function, the ratios
+    time(other)/time(a) of each round."""
+    functions = [a, *others]
+    for f in functions:  # warm-up: allocator, autocast caches, first-call overheads
         for _ in range(3):
             f()
-    ratios = []
-    for _ in range(pairs):
-        times = []
-        for f in (a, b):
+    ratios: list[list[float]] = [[] for _ in others]
+    for round_ in range(pairs):
+        times = [0.0] * len(functions)
+        order = range(len(functions)) if round_ % 2 == 0 else reversed(range(len(functions)))
+        for i in order:
             start = time.perf_counter()
             for _ in range(block):
-                f()
-            times.append(time.perf_counter() - start)
-        ratios.append(times[1] / times[0])
+                functions[i]()
+            times[i] = time.perf_counter() - start
+        for i in range(len(others)):
+            ratios[i].append(times[i + 1] / times[0])
     return ratios
 
 
 @pytest.mark.parametrize("group", sorted(CASES))
 def test_steady_state_harness_vs_careful_loop(benchmark, tmp_path, group):
     trainer = make_trainer(tmp_path, *CASES[group])
-    harness, loop = harness_iteration(trainer), careful_loop(trainer)
-    ratios = interleaved(harness, loop, PAIRS, BLOCK)  # loop time / harness time = harness throughput ratio
-    RATIOS.append((f"{group} steady images/s, harness ÷ careful loop", ratios, ">= 1.0"))
+    harness = harness_iteration(trainer)
+    # loop time / harness time = harness throughput ratio
+    plain, same_layout = interleaved(harness, [careful_loop(trainer), careful_loop(trainer, channels_last=True)],
+                                     PAIRS, BLOCK)
+    RATIOS.append((f"{group} steady images/s, harness ÷ careful loop", plain, ">= 1.0"))
+    RATIOS.append((f"{group} steady images/s, harness ÷ careful loop in channels_last too (harness overhead "
+                   "alone)", same_layout, "info"))
     benchmark.group = group
     benchmark.extra_info.update(side="harness", batch=CASES[group][2])
     benchmark.pedantic(harness, rounds=10, warmup_rounds=1)

@@ -21,7 +21,8 @@ class PluginContractError(TypeError):
     """A plugin returned something the contract does not allow; the message says what and where."""
 
 
-def build_networks(plugin: GANPlugin, device: torch.device, sync_batchnorm: bool = False) -> Networks:
+def build_networks(plugin: GANPlugin, device: torch.device, sync_batchnorm: bool = False,
+                   channels_last: bool = False) -> Networks:
     built = plugin.build()
     name = type(plugin).__name__
     if not isinstance(built, dict) or not all(isinstance(m, nn.Module) for m in built.values()):
@@ -32,7 +33,9 @@ def build_networks(plugin: GANPlugin, device: torch.device, sync_batchnorm: bool
                                   f"did not return (it returned {sorted(built)})")
     if sync_batchnorm:
         built = {key: nn.SyncBatchNorm.convert_sync_batchnorm(module) for key, module in built.items()}
-    return Networks({key: module.to(device) for key, module in built.items()})
+    # channels_last only changes 4-D (convolution) weights; the plugin's code sees the same shapes
+    layout = {"memory_format": torch.channels_last} if channels_last else {}
+    return Networks({key: module.to(device, **layout) for key, module in built.items()})
 
 
 def check_phases(plugin: GANPlugin, phases: list[Phase], nets: Networks) -> list[Phase]:

@@ -73,7 +73,8 @@ class Trainer:
         self.data_info = self.source.info.model_copy(update={"pack": tricks.pack})
         self.plugin: GANPlugin = plugin.cls(plugin.cls.Config.model_validate(run.params), self.data_info, tricks)
         set_seed(train.seed)  # the same initial weights on every rank …
-        self.nets = build_networks(self.plugin, self.device, train.sync_batchnorm)
+        self.nets = build_networks(self.plugin, self.device, train.sync_batchnorm, train.channels_last)
+        self.source.place(self.device)  # in-memory images onto the GPU once; batches are then drawn by index
         self.dist.broadcast_modules(self.nets.values())  # … and rank 0's, whatever the plugin's init does
         set_seed(train.seed + self.dist.rank)  # per-rank global streams (dropout and the like)
         self.phases = check_phases(self.plugin, self.plugin.phases(), self.nets)
@@ -87,6 +88,9 @@ class Trainer:
         self.step_nets = Networks({**self.nets, **self.views}) if tricks.active else self.nets
         self.ema = GeneratorEMA(self.nets, self.plugin.generators, train.ema_decay, train.ema_start,
                                 train.ema_rampup) if train.ema_decay else None
+        if train.compile:  # after the EMA copies them: the averages stay eager
+            for net in self.nets.values():
+                net.compile()
         self.step = 0
         self.throughput = Throughput(self.device, train.batch_size, self.dist.world)
         self.window = LogWindow(self.plugin.spec.family.value)
