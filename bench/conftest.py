@@ -19,7 +19,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.section("harness vs careful loop (interleaved rounds: median [min–max])")
         for what, ratios, target in RATIOS:
             terminalreporter.write_line(f"{what}: {statistics.median(ratios):.3f} [{min(ratios):.3f}–"
-                                        f"{max(ratios):.3f}] over {len(ratios)} rounds (target {target})")
+                                        f"{max(ratios):.3f}] over {len(ratios)} rounds (target {target}); rounds: "
+                                        + ", ".join(f"{r:.3f}" for r in ratios))
     session = getattr(config, "_benchmarksession", None)
     if session is None or not session.benchmarks:
         return
