@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED_DATA = Path(os.environ.get("GANZOO_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
+
+
+#: interleaved measurements: (what, per-round ratios, target), printed with median and range
+RATIOS: list[tuple[str, list[float], str]] = []
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if RATIOS:
+        import statistics
+
+        terminalreporter.section("harness vs careful loop (interleaved rounds: median [min–max])")
+        for what, ratios, target in RATIOS:
+            terminalreporter.write_line(f"{what}: {statistics.median(ratios):.3f} [{min(ratios):.3f}–"
+                                        f"{max(ratios):.3f}] over {len(ratios)} rounds (target {target}); rounds: "
+                                        + ", ".join(f"{r:.3f}" for r in ratios))
     session = getattr(config, "_benchmarksession", None)
     if session is None or not session.benchmarks:
         return
@@ -21,7 +34,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         if {"harness", "plain"} <= set(sides):
             ratio = sides["plain"] / sides["harness"]  # throughput ratio = inverse time ratio
             lines.append(f"{group}: harness {1000 * sides['harness']:.2f} ms, plain loop {1000 * sides['plain']:.2f} "
-                         f"ms per iteration → harness throughput = {ratio:.3f} × plain loop")
+                         f"ms per iteration → harness throughput = {ratio:.3f} × careful loop (not interleaved)")
     if lines:
         terminalreporter.section("harness overhead (median per iteration)")
         for line in lines:

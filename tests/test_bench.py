@@ -269,3 +269,29 @@ def test_protocol_line_spells_out_a_field_that_differs_between_metrics():
                            "density": {"k": 5, "n_fake": 100}}}
     assert protocol_signature([record], ["precision", "recall", "density"]) == \
         "k=3 (precision/recall), 5 (density); n_fake=100"
+
+
+def test_local_executor_runs_two_entries_at_once_and_resumes(tmp_path, monkeypatch):
+    """`ganzoo bench --executor local --jobs 2`: submitit runs the entries as two processes at once; the
+    records, results.json and leaderboard are those of an inline run, and --resume skips what finished."""
+    pytest.importorskip("submitit")
+    from typer.testing import CliRunner
+
+    from ganzoo.harness.cli.main import app
+
+    _tiny_registry(tmp_path, monkeypatch)
+    out = tmp_path / "out"
+    args = ["bench", "--suite", "tiny", "--out", str(out), "--executor", "local", "--jobs", "2", "--steps", "3"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    saved = json.loads((out / "results.json").read_text())
+    records = sorted(saved["records"], key=lambda r: r["key"])
+    assert [(r["key"], r["status"]) for r in records] == [("gan/ring@seed0", "ok"), ("gan/ring@seed1", "ok")]
+    first, second = (r["ran"] for r in records)
+    assert first["pid"] != second["pid"]  # each entry a process of its own …
+    assert first["started_at"] < second["finished_at"] and second["started_at"] < first["finished_at"]  # … at once
+    assert all(r["steps"] == 3 for r in records)
+    assert "GAN (Paper T1)" in (out / "leaderboard.md").read_text()
+    result = CliRunner().invoke(app, [*args, "--resume"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "results.json").read_text())["records"] == saved["records"]  # nothing ran again

@@ -145,7 +145,7 @@ def test_diffaugment_transforms_real_and_fake_alike(tmp_path, shared_data, monke
     assert len(calls) == 3 and len(judged) == 3  # D step: real and fake; G step: fake
     assert calls[0][0] is reals[0]  # the real batch went through the augmentation …
     assert calls[1][0].data_ptr() == fakes[0].data_ptr()  # … and so did the (detached) fake
-    assert calls[2][0] is fakes[1]
+    assert calls[2][0] is fakes[0]  # the G step scores the D step's fakes again (DCGAN's reuse_fakes)
     assert all(any(seen is out for _, out in calls) for seen in judged)  # D never saw an un-augmented input
     assert not torch.equal(calls[0][0], calls[0][1])
 

@@ -5,7 +5,9 @@ transposed convolutions in G, batch norm in both except D's input and G's output
 ReLU in G with a tanh output, LeakyReLU(0.2) in D, weights from N(0, 0.02); depth and widths
 follow the image resolution.
 Loss: the GAN objective of Goodfellow et al. 2014 with the non-saturating generator loss.
-Update rule (§4): one D step then one G step, both with Adam (α = 2e-4, β₁ = 0.5), batch 128.
+Update rule (§4): one D step then one G step, both with Adam (α = 2e-4, β₁ = 0.5), batch 128. The G
+step scores the same generated batch the D step used (the authors' dcgan.torch and PyTorch's DCGAN
+example do; ``reuse_fakes``), so G runs forward once per iteration.
 
 Deviations from the paper:
 - z is drawn from N(0, I); the paper draws its 100-d z from a uniform distribution (Figure 1).
@@ -25,6 +27,9 @@ from ganzoo.zoo.image import AdamImageGANConfig, ImageGAN
 
 class DCGANConfig(AdamImageGANConfig):
     d_steps: int = Field(1, ge=1, le=100, description="D steps per G step (paper: 1)")
+    reuse_fakes: bool = Field(True, description=(
+        "The G step reuses the fakes the D step generated (one G forward per iteration), as the reference "
+        "implementations do (dcgan.torch, PyTorch's DCGAN example); false draws fresh fakes for G"))
 
 
 class DCGAN(ImageGAN):
@@ -54,5 +59,5 @@ class DCGAN(ImageGAN):
         return losses.bce_generator_nonsaturating(fake_out)
 
     def phases(self):
-        return [Phase("discriminator", self.discriminator_step, updates=("D",), repeats=self.config.d_steps),
+        return [self.discriminator_phase(repeats=self.config.d_steps),
                 Phase("generator", self.generator_step, updates=("G",))]

@@ -15,7 +15,8 @@ from __future__ import annotations
 from pydantic import Field
 from torch import Tensor, nn
 
-from ganzoo.harness.plugin import Batch, GANPlugin, ModelConfig, Networks, OptimizerSpec, PhaseResult, StepContext
+from ganzoo.harness.plugin import (Batch, GANPlugin, ModelConfig, Networks, OptimizerSpec, Phase, PhaseResult,
+                                  StepContext)
 from ganzoo.zoo.blocks import GeneratorConditioning, ImageDiscriminator, ImageGenerator
 
 
@@ -102,14 +103,28 @@ class ImageGAN(GANPlugin):
         """D's output; conditional discriminators are called as D(x, labels) (the harness's convention)."""
         return D(images) if labels is None else D(images, labels)
 
+    @property
+    def reuse_fakes(self) -> bool:
+        """Whether the G step reuses the batch the D step generated (one G forward per iteration instead of
+        two), as DCGAN's reference code does; models whose config has ``reuse_fakes`` opt in."""
+        return bool(getattr(self.config, "reuse_fakes", False))
+
+    def discriminator_phase(self, **options) -> Phase:
+        """The D phase; with :attr:`reuse_fakes` it keeps G's graph for the G phase of the same iteration."""
+        return Phase("discriminator", self.discriminator_step, updates=("D",),
+                     keeps_graph=("G",) if self.reuse_fakes else (), **options)
+
     def discriminator_step(self, nets: Networks, batch: Batch, ctx: StepContext) -> PhaseResult:
         fake, fake_labels = self.generate(nets, ctx, len(batch))
+        if self.reuse_fakes:
+            ctx.stash("fake", (fake, fake_labels))
         real_out = self.judge(nets.D, batch.real, batch.labels if self.spec.conditional else None)
         fake_out = self.judge(nets.D, fake.detach(), fake_labels)
         return PhaseResult(self.discriminator_loss(real_out, fake_out, ctx), d_real=real_out, d_fake=fake_out)
 
     def generator_step(self, nets: Networks, batch: Batch, ctx: StepContext) -> PhaseResult:
-        fake, labels = self.generate(nets, ctx, len(batch))
+        reused = ctx.take("fake") if self.reuse_fakes else None
+        fake, labels = reused if reused is not None else self.generate(nets, ctx, len(batch))
         fake_out = self.judge(nets.D, fake, labels)
         return PhaseResult(self.generator_loss(fake_out), d_fake=fake_out)
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import socket
 import time
 import traceback
 from pathlib import Path
@@ -21,6 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..contract import registry
+from .executor import ExecutorOptions, run_jobs
 from .requirements import Requirement, unmet_reasons, placement_problem
 from ..contract.config import Precision
 from ..contract.errors import GanzooError
@@ -153,6 +156,7 @@ def run_entry(entry: dict[str, Any], suite: Suite, out: Path, data_dir: Path | N
     started = time.perf_counter()
     record: dict[str, Any] = {key: entry[key] for key in ("key", "model", "preset", "seed", "precision", "processes",
                                                           "fingerprint") if key in entry}
+    record["ran"] = {"host": socket.gethostname(), "pid": os.getpid(), "started_at": time.time()}
     skip = unmet_reasons(suite.requires)
     if skip is None and suite.kind == "throughput":
         skip = placement_problem(entry["precision"], entry["processes"])
@@ -176,6 +180,7 @@ def run_entry(entry: dict[str, Any], suite: Suite, out: Path, data_dir: Path | N
         record.update(status="failed", error=f"{type(error).__name__}: {error}",
                       traceback=traceback.format_exc(limit=5))
     record["seconds"] = time.perf_counter() - started
+    record["ran"]["finished_at"] = time.time()
     record["over_budget"] = record.get("status") == "time-limit"
     return record
 
@@ -257,19 +262,27 @@ class Results:
 
 
 def run_suite(name: str, *, out: Path, models: list[str] | None = None, resume: bool = False,
-              data_dir: Path | None = None, on_record=None) -> dict[str, Any]:
+              data_dir: Path | None = None, on_record=None, executor: ExecutorOptions | None = None,
+              overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run the entries not finished yet; ``executor``: in this process (default) or as submitit jobs
+    (``harness.bench.executor``); ``overrides``: suite fields for this run (``steps``, ``seeds``…)."""
     suites = load_suites()
     if name not in suites:
         raise BenchError(f"unknown suite {name!r}; registry.toml defines {', '.join(sorted(suites))}")
     suite = suites[name]
+    if overrides:
+        suite = Suite.model_validate({**suite.model_dump(), **overrides})
     out.mkdir(parents=True, exist_ok=True)
     results = Results(out / "results.json", name, suite, resume)
     planned = entries(suite, models)
     finished = results.done({entry["key"]: entry["fingerprint"] for entry in planned})
-    for entry in planned:
-        if entry["key"] in finished:
-            continue
-        record = run_entry(entry, suite, out, data_dir)
+    todo = [entry for entry in planned if entry["key"] not in finished]
+    by_key = {entry["key"]: entry for entry in todo}
+    calls = [(entry["key"], (entry, suite, out, data_dir)) for entry in todo]
+    for key, record in run_jobs(run_entry, calls, executor or ExecutorOptions(), out / "jobs", suite.budget_s):
+        entry = by_key[key]
+        record = {**{k: entry[k] for k in ("key", "model", "preset", "seed", "precision", "processes", "fingerprint")
+                     if k in entry}, **record}
         results.add(record)
         if on_record is not None:
             on_record(record)

@@ -44,8 +44,24 @@ def bench(
                                                           "file (e.g. docs/benchmarks.md), replacing only this "
                                                           "suite's section")] = None,
     data_dir: Annotated[Optional[Path], typer.Option("--data-dir", metavar="DIR", help="Where datasets live (the smoke suite needs none)")] = None,
+    executor: Annotated[str, typer.Option(metavar="KIND", help="inline: entries one after the other in this process; local: "
+                                          "--jobs entries at once, each a process (submitit); slurm: one SLURM "
+                                          "job per entry (submitit)")] = "inline",
+    jobs: Annotated[int, typer.Option(metavar="N", help="Entries running at once (local) or the SLURM array's "
+                                      "parallelism")] = 1,
+    partition: Annotated[Optional[str], typer.Option(metavar="NAME", help="SLURM partition")] = None,
+    gpus_per_job: Annotated[int, typer.Option(metavar="N", help="GPUs each job gets (a throughput entry's --gpus N "
+                                              "needs N)")] = 0,
+    cpus_per_job: Annotated[Optional[int], typer.Option(metavar="N", help="CPUs each SLURM job gets")] = None,
+    timeout_min: Annotated[Optional[int], typer.Option(metavar="MIN", help="Wall-time limit of each job (default: "
+                                                       "the suite's budget + 15 min)")] = None,
+    slurm: Annotated[Optional[list[str]], typer.Option(metavar="KEY=VALUE", help="Other SLURM options (submitit's "
+                                                       "slurm_KEY, e.g. account=proj, qos=normal, constraint=a100)")] = None,
+    steps: Annotated[Optional[int], typer.Option(metavar="N", help="Override every entry's steps (quick trial runs)")] = None,
+    seeds: Annotated[Optional[str], typer.Option(metavar="LIST", help="Override the suite's seeds, comma-separated")] = None,
 ) -> None:
     """Run a benchmark suite and write its leaderboard (terminal, JSON, Markdown, PNG plots)."""
+    from ..bench.executor import ExecutorOptions
     from ..bench.plots import plots
     from ..bench.suites import BenchError, load_suites, run_suite
     from ..bench.tables import markdown, write_section
@@ -53,6 +69,13 @@ def bench(
     suites = load_suites()
     if suite not in suites:
         raise BenchError(f"unknown suite {suite!r}; registry.toml defines {', '.join(sorted(suites))}")
+    if executor not in ("inline", "local", "slurm"):
+        raise BenchError(f"--executor must be inline, local or slurm, got {executor!r}")
+    extra = dict(item.split("=", 1) for item in slurm or [] if "=" in item)
+    options = ExecutorOptions(kind=executor, jobs=jobs, partition=partition, gpus=gpus_per_job,  # type: ignore[arg-type]
+                              cpus=cpus_per_job, timeout_min=timeout_min, slurm=extra)
+    overrides = {**({"steps": steps} if steps else {}),
+                 **({"seeds": [int(s) for s in seeds.split(",")]} if seeds else {})}
     folder = out or Path("bench/results") / suite
     finished: list[dict] = []
     with Live(_table(finished, suites[suite].metrics), console=console, refresh_per_second=2,
@@ -62,7 +85,7 @@ def bench(
             live.update(_table(finished, suites[suite].metrics))
 
         data = run_suite(suite, out=folder, models=models.split(",") if models else None, resume=resume,
-                         data_dir=data_dir, on_record=show)
+                         data_dir=data_dir, on_record=show, executor=options, overrides=overrides)
     text = markdown(data)
     (folder / "leaderboard.md").write_text(text)
     images = plots(data, folder)

@@ -60,6 +60,7 @@ class TrainingContext(NoiseSource):
         #: the plugin's training state (``GANPlugin.initial_state``), on the device; read-only in steps,
         #: changed in ``Phase.after_step`` (which runs only for applied steps)
         self.state: dict[str, Tensor] = {}
+        self._stash: dict[str, object] = {}  # within one iteration only (emptied by the trainer)
 
     def _shard(self, draw: Callable[[int], Tensor], n: int) -> Tensor:
         if self.world == 1:
@@ -104,6 +105,15 @@ class TrainingContext(NoiseSource):
 
     def r1_penalty(self, critic, real: Tensor, *args: Tensor) -> Tensor:
         return penalties.r1_penalty(critic, real, *args, scale=self.loss_scale)
+
+    def stash(self, key: str, value) -> None:
+        self._stash[key] = value
+
+    def take(self, key: str):
+        return self._stash.pop(key, None)
+
+    def clear_stash(self) -> None:
+        self._stash.clear()
 
     # -- resumable state --------------------------------------------------------------------------
     def state_dict(self) -> dict:

@@ -164,6 +164,14 @@ class StepContext(Protocol):
     def r1_penalty(self, critic: Callable[..., Tensor], real: Tensor, *args: Tensor) -> Tensor:
         """R1 penalty E[‖∇D(x)‖²] on real data (harness.contract.penalties)."""
 
+    def stash(self, key: str, value: Any) -> None:
+        """Keep ``value`` for a later phase of this iteration (e.g. the D step's generated batch, still attached
+        to G's graph, for a G step that reuses it: declare ``Phase(keeps_graph=("G",))`` on the D phase)."""
+
+    def take(self, key: str) -> Any | None:
+        """What an earlier phase of this iteration stashed under ``key``, once; None if nothing is there.
+        The harness empties the stash after every iteration, so nothing crosses a checkpoint."""
+
 
 class SampleContext(Protocol):
     """What the harness offers ``GANPlugin.sample``: noise from a generator it controls,
@@ -200,6 +208,10 @@ class Phase:
     clipping) and ``after_step(nets, result, ctx)``, which also sees the step's ``PhaseResult`` and
     is the one place to change plugin state (``ctx.state``, e.g. BEGAN's k_t). The loss's backward
     runs after the step function returns, so a step must not modify in place a tensor its loss used.
+
+    ``keeps_graph``: networks this phase does not update but whose autograd graph it builds for a later
+    phase of the same iteration (DCGAN's D step generates the fakes the G step reuses, ``ctx.stash``):
+    they keep ``requires_grad`` here and get no gradient from this phase's loss (it must use ``fake.detach()``).
     """
 
     name: str
@@ -208,6 +220,7 @@ class Phase:
     repeats: int | Callable[[int], int] = 1
     after_update: Callable[[Networks], None] | None = None
     after_step: AfterStepFn | None = None
+    keeps_graph: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not callable(self.repeats) and self.repeats < 1:

@@ -56,6 +56,9 @@ class DataSource(ABC):
     def reference(self, n: int, seed: int) -> Batch:
         """``n`` real samples for evaluation, independent of the training order."""
 
+    def place(self, device: torch.device) -> None:
+        """Move in-memory training data to ``device`` once, when that is cheap (image tensors); default: stay."""
+
     def state_dict(self) -> dict[str, Any]:
         return {"generator": self.generator.get_state()}
 

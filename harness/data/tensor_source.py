@@ -91,9 +91,19 @@ class ImageTensorSource(DataSource):
             images, labels = self.held_out
             index = torch.randperm(len(images), generator=generator)[:n]
             return Batch(real=to_unit_range(images[index]), labels=None if labels is None else labels[index])
-        return self._gather(sample_without_replacement(len(self.images), n, generator))
+        batch = self._gather(sample_without_replacement(len(self.images), n, generator))
+        return Batch(*(None if t is None else t.cpu() for t in (batch.real, batch.labels)))  # as before place()
+
+    def place(self, device: torch.device) -> None:
+        """Keep the uint8 training images (and labels) on the training device: a batch is then one index
+        gather and one conversion there, with no host-to-device copy per step. The order (permutation and
+        its generator) stays on the CPU, so data order and resume do not depend on the device."""
+        if device.type != "cpu":
+            self.images = self.images.to(device)
+            self.labels = None if self.labels is None else self.labels.to(device)
 
     def _gather(self, index: Tensor) -> Batch:
+        index = index.to(self.images.device, non_blocking=True)
         labels = None if self.labels is None else self.labels[index]
         return Batch(real=to_unit_range(self.images[index]), labels=labels)
 

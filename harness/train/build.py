@@ -26,7 +26,8 @@ class PluginContractError(GanzooError, TypeError):
     """A plugin returned something the contract does not allow; the message says what and where."""
 
 
-def build_networks(plugin: GANPlugin, device: torch.device, sync_batchnorm: bool = False) -> Networks:
+def build_networks(plugin: GANPlugin, device: torch.device, sync_batchnorm: bool = False,
+                   channels_last: bool = False) -> Networks:
     built = plugin.build()
     name = type(plugin).__name__
     if not isinstance(built, dict) or not all(isinstance(m, nn.Module) for m in built.values()):
@@ -37,7 +38,9 @@ def build_networks(plugin: GANPlugin, device: torch.device, sync_batchnorm: bool
                                   f"did not return (it returned {sorted(built)})")
     if sync_batchnorm:
         built = {key: nn.SyncBatchNorm.convert_sync_batchnorm(module) for key, module in built.items()}
-    return Networks({key: module.to(device) for key, module in built.items()})
+    # channels_last only changes 4-D (convolution) weights; the plugin's code sees the same shapes
+    layout = {"memory_format": torch.channels_last} if channels_last else {}
+    return Networks({key: module.to(device, **layout) for key, module in built.items()})
 
 
 def initial_state(plugin: GANPlugin, device: torch.device) -> dict[str, torch.Tensor]:
@@ -67,6 +70,10 @@ def check_phases(plugin: GANPlugin, phases: list[Phase], nets: Networks) -> list
         unknown = set(phase.updates) - set(nets)
         if unknown:
             raise PluginContractError(f"{name}: phase {phase.name!r} updates unknown networks {sorted(unknown)}")
+        unknown = set(phase.keeps_graph) - set(nets)
+        if unknown:
+            raise PluginContractError(f"{name}: phase {phase.name!r} keeps the graph of unknown networks "
+                                      f"{sorted(unknown)}")
     if len({p.name for p in phases}) != len(phases):
         raise PluginContractError(f"{name}: phase names must be unique, got {[p.name for p in phases]}")
     return phases

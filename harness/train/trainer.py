@@ -82,7 +82,8 @@ class Trainer:
         self.data_info = self.source.info.model_copy(update={"pack": tricks.pack})
         self.plugin: GANPlugin = plugin.cls(plugin.cls.Config.model_validate(run.params), self.data_info, tricks)
         set_seed(train.seed)  # the same initial weights on every rank …
-        self.nets = build_networks(self.plugin, self.device, train.sync_batchnorm)
+        self.nets = build_networks(self.plugin, self.device, train.sync_batchnorm, train.channels_last)
+        self.source.place(self.device)  # in-memory images onto the GPU once; batches are then drawn by index
         self.dist.broadcast_modules(self.nets.values())  # … and rank 0's, whatever the plugin's init does
         set_seed(train.seed + self.dist.rank)  # per-rank global streams (dropout and the like)
         self.phases = check_phases(self.plugin, self.plugin.phases(), self.nets)
@@ -97,6 +98,9 @@ class Trainer:
         self.step_nets = Networks({**self.nets, **self.views}) if tricks.active else self.nets
         self.ema = GeneratorEMA(self.nets, self.plugin.generators, train.ema_decay, train.ema_start,
                                 train.ema_rampup) if train.ema_decay else None
+        if train.compile:  # after the EMA copies them: the averages stay eager
+            for net in self.nets.values():
+                net.compile()
         self.step = 0
         self.throughput = Throughput(self.device, train.batch_size, self.dist.world)
         self.window = LogWindow(self.plugin.spec.family.value)
@@ -188,10 +192,15 @@ class Trainer:
         """One iteration: every phase in order, ``repeats`` times each (what the benches time)."""
         if self.rates.scheduled:
             self.rates.apply(self.step)
-        for phase in self.phases:
-            self._set_trainable(phase.updates)
-            for _ in range(phase.repeats_at(self.step)):
-                self._run_phase(phase, measure)
+        try:
+            for phase in self.phases:
+                self._set_trainable(phase.updates + phase.keeps_graph)
+                for _ in range(phase.repeats_at(self.step)):
+                    self._run_phase(phase, measure)
+                if phase.keeps_graph:
+                    _check_no_gradient(phase, self.nets)
+        finally:
+            self.ctx.clear_stash()  # a reused batch never outlives its iteration (nor reaches a checkpoint)
 
     def _loop(self, progress: TrainingProgress, deadline: float | None) -> None:
         train = self.run.train
@@ -350,6 +359,14 @@ class Trainer:
     def phase_seconds(self) -> dict[str, float]:
         self.throughput.phases.flush()
         return dict(self.throughput.phases.seconds)
+
+
+def _check_no_gradient(phase: Phase, nets: Networks) -> None:
+    """A phase that keeps a network's graph for later must not have backpropagated into it."""
+    for name in phase.keeps_graph:
+        if any(p.grad is not None for p in nets[name].parameters()):
+            raise PluginContractError(f"phase {phase.name!r} keeps the graph of {name!r} for a later phase, but its "
+                                      f"loss reached {name}'s parameters: score the generated batch with .detach()")
 
 
 def _due(step: int, every: int) -> bool:
