@@ -30,7 +30,7 @@ from ..contract.errors import GanzooError
 from ..data.base import DataError
 from ..data.catalog import SYNTHETIC, dataset_kind
 from ..report.environment import environment
-from ..contract.presets import PresetError, all_presets, format_errors, registry_path
+from ..contract.presets import PresetError, all_presets, format_errors, presets_for, registry_path
 from ..train.resolve import resolve_run
 from ..report.rundir import RunDir, write_json_atomic
 
@@ -197,7 +197,12 @@ def _train_entry(entry: dict[str, Any], suite: Suite, run_dir: Path, data_dir: P
     dataset = None
     if suite.kind == "smoke":  # generated data of the model's kind: the suite needs no files on disk
         overrides.update(eval_samples=256, log_every=1)
-        dataset = SYNTHETIC[dataset_kind(registry.get(entry["model"]).spec.default_dataset)]
+        default = registry.get(entry["model"]).spec.default_dataset
+        dataset = SYNTHETIC[dataset_kind(default)]
+        # the resolution the model's own preset for its default dataset uses (BEGAN needs a power of two)
+        resolution = presets_for(entry["model"]).get(f"{entry['model']}/{default}", None)
+        if resolution is not None and resolution.train.get("resolution"):
+            overrides.setdefault("resolution", resolution.train["resolution"])
     run, plugin = resolve_run(entry["model"], preset=entry["preset"], dataset=dataset, train_overrides=overrides)
     directory = RunDir(run_dir)
     summary = Trainer(run, plugin, directory, data_dir=data_dir, progress=False, time_limit_s=suite.budget_s).fit()

@@ -36,7 +36,9 @@ def build_optimizer(spec: OptimizerSpec, params: Iterable[nn.Parameter] | list[d
     # foreach kernels batch the per-parameter updates: fewer, larger ops, which matters for small nets. On CUDA
     # Adam and SGD take the fused kernel (one launch for all parameters); on CPU fused Adam measured no faster
     # than foreach (docs/performance.md), so CPU keeps foreach.
-    fused = bool(params) and params[0].is_cuda
+    first = next(iter(params[0]["params"]), None) if params and isinstance(params[0], dict) else \
+        (params[0] if params else None)  # plain parameters, or parameter groups
+    fused = first is not None and first.is_cuda
     kernel = {"fused": True} if fused else {"foreach": True}
     if spec.kind == "adam":
         return torch.optim.Adam(params, lr=spec.lr, betas=spec.betas, weight_decay=spec.weight_decay, **kernel)
