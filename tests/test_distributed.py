@@ -36,7 +36,8 @@ def test_two_cpu_processes_match_one_process_with_the_global_batch(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "2 CPU processes (global batch 2 × 32 = 64)" in result.stderr
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["distributed"] == {"processes": 2, "global_batch_size": 64, "replicas_identical": True}
+    assert summary["distributed"] == {"processes": 2, "global_batch_size": 64, "replicas_identical": True,
+                                      "state_identical": True}  # the plugin state (contract v2) agrees too
     throughput = summary["throughput"]
     assert throughput["global_batch_size"] == 64 and len(throughput["per_process"]) == 2
     assert summary["environment"]["processes"] == 2

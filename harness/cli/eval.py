@@ -30,7 +30,7 @@ def evaluate_run(*args, **kwargs):
 
 
 def eval_command(
-    run_dir: Annotated[Optional[Path], typer.Argument(help="A run directory written by `ganzoo run` (or use "
+    run_dir: Annotated[Optional[Path], typer.Argument(metavar="RUN_DIR", help="A run directory written by `ganzoo run` (or use "
                                                       "--samples)")] = None,
     samples: Annotated[Optional[Path], typer.Option("--samples", help="Score these samples instead of a run: a folder "
                                                     "of images, an .npy/.npz array or a .pt tensor file")] = None,

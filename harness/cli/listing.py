@@ -45,8 +45,10 @@ def fingerprint() -> str | None:
 
         entries = sorted((e.name, e.value, e.dist.name if e.dist else "", e.dist.version if e.dist else "")
                          for e in entry_points(group=GROUP))
+        # '' (python -c) and the current folder (python -m) are the same place: count it once either way
+        folders = dict.fromkeys(os.path.abspath(folder or os.curdir) for folder in sys.path)
         installed = sorted((folder, name, (Path(folder) / name).stat().st_mtime_ns)
-                           for folder in sys.path if folder and os.path.isdir(folder)
+                           for folder in folders if os.path.isdir(folder)
                            for name in os.listdir(folder) if name.endswith((".dist-info", ".egg-info", ".pth")))
         sources = []
         for _, value, _, _ in entries:
