@@ -295,3 +295,51 @@ def test_local_executor_runs_two_entries_at_once_and_resumes(tmp_path, monkeypat
     result = CliRunner().invoke(app, [*args, "--resume"])
     assert result.exit_code == 0, result.output
     assert json.loads((out / "results.json").read_text())["records"] == saved["records"]  # nothing ran again
+
+
+def test_equal_budget_table_reads_each_curve_at_the_same_iteration_and_time(tmp_path, monkeypatch):
+    """Two presets evaluated every 2 iterations: the table shows the metric at iteration 4 for both, the
+    ratio to the baseline, and what each had reached within a training time (metrics.jsonl's train_seconds)."""
+    path = tmp_path / "registry.toml"
+    path.write_text('''
+[presets."gan/ring"]
+model = "gan"
+dataset = "ring"
+train = { steps = 6, batch_size = 32, eval_samples = 200, eval_every = 2 }
+params = { hidden = 8, depth = 1 }
+
+[presets."wgan-gp/ring"]
+model = "wgan-gp"
+dataset = "ring"
+train = { steps = 4, batch_size = 32, eval_samples = 200, eval_every = 2 }
+params = { hidden = 8, depth = 1 }
+
+[suites.tiny]
+description = "tiny"
+presets = ["gan/ring", "wgan-gp/ring"]
+metrics = ["hq_fraction"]
+budgets = { metric = "hq_fraction", at_steps = [4], at_seconds = [1e6], baseline = "gan/ring" }
+''')
+    monkeypatch.setenv("GANZOO_REGISTRY", str(path))
+    data = run_suite("tiny", out=tmp_path / "out")
+    from ganzoo.harness.bench.budgets import budget_rows, history
+
+    curves = {r["preset"]: history(r) for r in data["records"]}
+    assert [e["step"] for e in curves["gan/ring"]] == [2, 4, 6]
+    assert all(e["train_seconds"] > 0 for curve in curves.values() for e in curve)
+    by_entry = {row["entry"]: row for row in budget_rows(data)}
+    for preset, curve in curves.items():
+        assert by_entry[preset]["step:4"] == pytest.approx(curve[1]["metrics"]["hq_fraction"])
+        assert by_entry[preset]["reached:1e+06"] == [curve[-1]["step"]]  # everything is within a huge budget
+    text = markdown(data)
+    assert "hq_fraction at 4 iterations" in text and "÷ gan/ring" in text
+    assert "tiny-time-hq_fraction.png" in {p.name for p in plots(data, tmp_path / "plots")}
+
+
+def test_budget_baseline_must_be_a_preset_of_the_suite(tmp_path, monkeypatch):
+    path = tmp_path / "registry.toml"
+    path.write_text('[suites.x]\ndescription = "d"\npresets = ["gan/ring"]\n'
+                    'budgets = { metric = "fid", at_steps = [10], baseline = "dcgan/mnist" }\n')
+    monkeypatch.setenv("GANZOO_REGISTRY", str(path))
+    with pytest.raises(Exception, match="baseline 'dcgan/mnist' is not one of the suite's presets"):
+        load_suites()

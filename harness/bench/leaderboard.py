@@ -15,6 +15,8 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from .budgets import budget_markdown
+
 PERCENT = {"hq_fraction"}  # shown ×100 with a % sign, as the papers print them
 SCORED = ("ok", "time-limit")  # statuses whose metrics enter the table
 
@@ -171,6 +173,7 @@ def quality_markdown(data: dict[str, Any], title: str | None = None) -> str:
             lines += [f"Protocol: {protocol}", ""]
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += _table_rows(members, metrics, with_references)
+    lines += budget_markdown(data)
     lines += note_lines(data)
     others = [ref for ref in data.get("references", []) if not any(_matches(ref, row) for row in table if row["ok"])]
     if others:

@@ -106,10 +106,24 @@ def curves(data: dict[str, Any], folder: Path) -> list[Path]:
         for name, points in series.items():
             steps, values = zip(*points)
             ax.plot(steps, [100 * v if metric in PERCENT else v for v in values], marker="o", label=name)
-        ax.set_xlabel("step")
-        ax.set_title(f"{data['suite']}: {metric} over steps (first seed)")
+        ax.set_xlabel("iteration (one generator update)")
+        ax.set_title(f"{data['suite']}: {metric} over iterations (first seed)")
         ax.legend(fontsize=7)
         _save(fig, folder / f"{data['suite']}-curve-{metric}.png", written)
+    budget_metric = (data.get("budgets") or {}).get("metric")
+    timed = {name: [(h["train_seconds"], h["metrics"][budget_metric]) for h in history
+                    if isinstance(h.get("train_seconds"), (int, float)) and isinstance(h.get("metrics"), dict)
+                    and isinstance(h["metrics"].get(budget_metric), (int, float))]
+             for name, history in histories.items()} if budget_metric else {}
+    timed = {name: points for name, points in timed.items() if len(points) >= 2}
+    if timed:
+        fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
+        for name, points in timed.items():
+            ax.plot(*zip(*points), marker="o", label=name)
+        ax.set_xlabel("training seconds (evaluations excluded)")
+        ax.set_title(f"{data['suite']}: {budget_metric} over training time (first seed)")
+        ax.legend(fontsize=7)
+        _save(fig, folder / f"{data['suite']}-time-{budget_metric}.png", written)
     return written
 
 

@@ -55,6 +55,18 @@ class Reference(BaseModel):
         return self.model is not None and self.model == model and self.dataset == dataset
 
 
+class Budgets(BaseModel):
+    """``[suites.NAME.budgets]``: where to read a metric off the runs' curves (harness.bench.budgets)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metric: str = Field(description="The metric compared, e.g. fid; the presets must evaluate it during training")
+    at_steps: list[int] = Field(default_factory=list, description=(
+        "Iterations (generator updates) to compare at; each preset's eval_every must divide them"))
+    at_seconds: list[float] = Field(default_factory=list, description="Training seconds to compare within")
+    baseline: str | None = Field(None, description="Preset whose value the others are divided by, e.g. dcgan/mnist")
+
+
 class Suite(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -83,6 +95,8 @@ class Suite(BaseModel):
         "Metrics shown in the leaderboard; 'diagnostic:NAME' names a model's own diagnostic "
         "(PhaseResult.diagnostics, final value; NAME as recorded, '<phase>/<key>', or just '<key>')"))
     references: list[Reference] = Field(default_factory=list)
+    budgets: Budgets | None = Field(None, description=(
+        "Compare one metric at equal iterations and equal training time, read off each run's evaluation curve"))
 
     @model_validator(mode="after")
     def _throughput_fields(self) -> Suite:
@@ -93,6 +107,8 @@ class Suite(BaseModel):
             raise ValueError(f"measure_s ({self.measure_s:g}) must be below budget_s ({self.budget_s:g})")
         if any(n < 1 for n in self.processes):
             raise ValueError("processes must be ≥ 1")
+        if self.budgets and self.budgets.baseline and self.budgets.baseline not in self.presets:
+            raise ValueError(f"budgets.baseline {self.budgets.baseline!r} is not one of the suite's presets")
         if self.kind == "smoke" and self.presets:
             raise ValueError("a smoke suite runs every installed model; drop presets or use kind = \"presets\"")
         return self
@@ -253,7 +269,8 @@ class Results:
     @staticmethod
     def _metadata(suite: Suite) -> dict[str, Any]:
         return {"kind": suite.kind, "description": suite.description, "metrics": suite.metrics,
-                "budget_s": suite.budget_s, "references": [r.model_dump() for r in suite.references]}
+                "budget_s": suite.budget_s, "references": [r.model_dump() for r in suite.references],
+                "budgets": suite.budgets.model_dump() if suite.budgets else None}
 
     def done(self, current: dict[str, str]) -> set[str]:
         """Entries --resume does not run again: failed and skipped ones are retried, and so are those whose

@@ -177,7 +177,7 @@ class Trainer:
             if self.status == "interrupted":
                 return write_summary(self)
             self._set_trainable(tuple(self.nets))
-            final = {"step": self.step, "metrics": self._evaluate(), **self._by_generator()}
+            final = {"step": self.step, "metrics": self._evaluate(), **self._by_generator(), **self._clock()}
             self._record(final)
             state.save_checkpoint(self, final["metrics"])
             self._plot("final")
@@ -236,7 +236,7 @@ class Trainer:
                                         self.throughput, self.counters) if measure else None
             if evaluate_now:
                 record = record or {"step": self.step}
-                record.update(metrics=self._evaluate(), **self._by_generator())
+                record.update(metrics=self._evaluate(), **self._by_generator(), **self._clock())
             if measure and self.rates.plateaus:
                 for change in self.rates.observe(self.step, self.window.plugin_values):
                     progress.message(f"step {self.step}: {change}")
@@ -323,6 +323,10 @@ class Trainer:
         if len(self.metrics_by_generator) < 2:
             return {}
         return {"scored_generator": self.scored_generator, "metrics_by_generator": self.metrics_by_generator}
+
+    def _clock(self) -> dict[str, float]:
+        """Training seconds so far (evaluations excluded, resumes included): equal-time comparisons read it."""
+        return {"train_seconds": round(self.throughput.train_seconds, 3)}
 
     def _plot(self, tag: str) -> None:
         """Sample plots show the scored generator: the trained one, or its EMA."""
