@@ -343,3 +343,26 @@ def test_budget_baseline_must_be_a_preset_of_the_suite(tmp_path, monkeypatch):
     monkeypatch.setenv("GANZOO_REGISTRY", str(path))
     with pytest.raises(Exception, match="baseline 'dcgan/mnist' is not one of the suite's presets"):
         load_suites()
+
+
+def test_an_interrupted_entry_stops_the_suite_and_is_run_again_on_resume(tmp_path, monkeypatch):
+    """Ctrl-C or SIGTERM during an entry: that run is unfinished, so it is no result (it was once recorded
+    as ok with the metrics of step 1,120 of 15,000), no later entry starts, and --resume runs it again."""
+    from ganzoo.harness.train.trainer import Trainer
+
+    _tiny_registry(tmp_path, monkeypatch)
+    out = tmp_path / "out"
+    real_fit = Trainer.fit
+
+    def interrupted_fit(self):
+        self.stop.reason = "SIGINT"  # what the signal handler sets; the loop stops after this iteration
+        return real_fit(self)
+
+    monkeypatch.setattr(Trainer, "fit", interrupted_fit)
+    with pytest.raises(bench.BenchInterrupted, match="--resume"):
+        run_suite("tiny", out=out)
+    (record,) = json.loads((out / "results.json").read_text())["records"]
+    assert record["key"] == "gan/ring@seed0" and record["status"] == "interrupted" and "metrics" not in record
+    monkeypatch.setattr(Trainer, "fit", real_fit)
+    data = run_suite("tiny", out=out, resume=True)
+    assert [(r["key"], r["status"]) for r in data["records"]] == [("gan/ring@seed0", "ok"), ("gan/ring@seed1", "ok")]

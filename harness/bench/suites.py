@@ -118,6 +118,10 @@ class BenchError(GanzooError, ValueError):
     pass
 
 
+class BenchInterrupted(BenchError):
+    """A signal stopped an entry: the suite stops too, its finished entries saved for --resume."""
+
+
 def load_suites(path: Path | None = None) -> dict[str, Suite]:
     import tomllib
 
@@ -223,6 +227,10 @@ def _train_entry(entry: dict[str, Any], suite: Suite, run_dir: Path, data_dir: P
     directory = RunDir(run_dir)
     summary = Trainer(run, plugin, directory, data_dir=data_dir, progress=False, time_limit_s=suite.budget_s).fit()
     finite = not any(key.endswith(("nonfinite_loss", "nonfinite_grad")) for key in summary["counters"])
+    if summary["status"] == "interrupted":  # a signal (Ctrl-C, SIGTERM): unfinished, so not a result
+        return {"status": "interrupted", "dataset": run.dataset, "run_dir": str(directory.path),
+                "steps": summary["steps"], "steps_planned": run.train.steps,
+                "error": f"interrupted after step {summary['steps']}/{run.train.steps}; --resume runs it again"}
     status = "non-finite" if not finite else ("time-limit" if summary["status"] == "time-limit" else "ok")
     by_generator = summary.get("metrics_by_generator") or {}
     generator = suite.generator if suite.generator in by_generator else summary.get("scored_generator", "raw")
@@ -275,7 +283,7 @@ class Results:
     def done(self, current: dict[str, str]) -> set[str]:
         """Entries --resume does not run again: failed and skipped ones are retried, and so are those whose
         preset changed in registry.toml since they ran (``current``: key → fingerprint of the preset now)."""
-        return {r["key"] for r in self.data["records"] if r["status"] not in ("failed", "skipped")
+        return {r["key"] for r in self.data["records"] if r["status"] not in ("failed", "skipped", "interrupted")
                 and r.get("fingerprint", current.get(r["key"])) == current.get(r["key"])}
 
     def add(self, record: dict[str, Any]) -> None:
@@ -308,7 +316,10 @@ def run_suite(name: str, *, out: Path, models: list[str] | None = None, resume: 
         results.add(record)
         if on_record is not None:
             on_record(record)
+        if record["status"] == "interrupted":  # the user stopped the suite: no further entries start
+            raise BenchInterrupted(f"stopped at {key} ({record['error']}); continue with the same command and "
+                                   f"--resume --out {out}")
     return results.data
 
 
-__all__ = ["BenchError", "Reference", "Suite", "load_suites", "run_suite"]
+__all__ = ["BenchError", "BenchInterrupted", "Reference", "Suite", "load_suites", "run_suite"]
