@@ -33,15 +33,10 @@ from pydantic import Field
 
 from ganzoo.harness.plugin import (Batch, DataKind, Family, ModelSpec, Networks, Phase, PhaseResult, StepContext,
                                    losses)
-from ganzoo.zoo.image import AdamImageGANConfig, ImageGAN
-from ganzoo.zoo.mlp import PointsDiscriminator, PointsGenerator
+from ganzoo.zoo.points_or_images import PointsOrImagesConfig, PointsOrImagesGAN
 
 
-class DRAGANConfig(AdamImageGANConfig):
-    latent_dim: int | None = Field(None, ge=1, le=4096, description=(
-        "Size of the noise vector z (default: 2 for points, 100 for images)"))
-    hidden: int = Field(128, ge=4, le=4096, description="Points: width of the hidden layers of G and D")
-    depth: int = Field(3, ge=1, le=16, description="Points: number of hidden layers of G and D")
+class DRAGANConfig(PointsOrImagesConfig):
     d_norm: Literal["layer", "none"] = Field("layer", description="Images: normalisation in D (never batch norm)")
     gp_weight: float = Field(10.0, ge=0, description="λ, the penalty weight (paper: 10)")
     gp_target: float = Field(1.0, ge=0, description="k, the target gradient norm (paper: 1)")
@@ -64,7 +59,7 @@ def perturbed_points(real: torch.Tensor, u: torch.Tensor, alpha: torch.Tensor, c
     return real + alpha * (perturbed - real)
 
 
-class DRAGAN(ImageGAN):
+class DRAGAN(PointsOrImagesGAN):
     spec = ModelSpec(
         name="dragan",
         title="DRAGAN",
@@ -87,23 +82,8 @@ class DRAGAN(ImageGAN):
     Config = DRAGANConfig
     config: DRAGANConfig
 
-    @property
-    def latent_dim(self) -> int:
-        if self.config.latent_dim is not None:
-            return self.config.latent_dim
-        return 2 if self.data.kind == DataKind.points2d else 100
-
-    def generator(self):
-        if self.data.kind == DataKind.points2d:
-            return PointsGenerator(self.latent_dim, self.config.hidden, self.config.depth, self.data.shape[0])
-        return super().generator()
-
     def discriminator(self):
-        if self.data.kind == DataKind.points2d:
-            if self.tricks.minibatch_std or self.tricks.minibatch_discrimination:
-                raise ValueError("minibatch_std/minibatch_discrimination are implemented for the image D only")
-            return PointsDiscriminator(self.data.shape[0], self.config.hidden, self.config.depth, self.data.pack)
-        return super().discriminator(norm=self.config.d_norm)
+        return super().discriminator(norm=self.config.d_norm)  # the penalty is per sample: no batch norm
 
     def phases(self):
         return [Phase("discriminator", self.discriminator_step, updates=("D",)),

@@ -39,17 +39,13 @@ from torch import Tensor, nn
 from ganzoo.harness.plugin import (Batch, DataKind, Family, ModelSpec, Networks, Phase, PhaseResult, StepContext,
                                    losses)
 from ganzoo.zoo.blocks import ImageDiscriminator
-from ganzoo.zoo.image import AdamImageGANConfig, ImageGAN
-from ganzoo.zoo.mlp import PointsGenerator, mlp
+from ganzoo.zoo.points_or_images import PointsOrImagesConfig, PointsOrImagesGAN
+from ganzoo.zoo.mlp import mlp
 
 
-class GDPPConfig(AdamImageGANConfig):
+class GDPPConfig(PointsOrImagesConfig):
     base: Literal["non_saturating", "wgan-gp"] = Field("non_saturating", description=(
         "The base GAN whose generator loss GDPP complements: the non-saturating GAN or WGAN-GP"))
-    latent_dim: int | None = Field(None, ge=1, le=4096, description=(
-        "Size of the noise vector z (default: 2 for points, 100 for images)"))
-    hidden: int = Field(128, ge=4, le=4096, description="Points: width of the hidden layers of G and D")
-    depth: int = Field(3, ge=1, le=16, description="Points: number of hidden layers of G and D")
     gdpp_weight: float = Field(1.0, ge=0, description="Weight of the DPP loss in G's loss (paper: 1)")
     eigval_weight: float = Field(1e-4, ge=0, description="Scale of the eigenvalue term (authors' code: 1e-4)")
     gp_weight: float = Field(10.0, ge=0, description="WGAN-GP base: λ of the gradient penalty")
@@ -103,7 +99,7 @@ class ImageFeatureDiscriminator(ImageDiscriminator):
         return self.score(h).squeeze(1), conv.flatten(1)
 
 
-class GDPP(ImageGAN):
+class GDPP(PointsOrImagesGAN):
     spec = ModelSpec(
         name="gdpp",
         title="GDPP (DPP loss on a base GAN)",
@@ -126,23 +122,12 @@ class GDPP(ImageGAN):
     Config = GDPPConfig
     config: GDPPConfig
 
-    @property
-    def latent_dim(self) -> int:
-        if self.config.latent_dim is not None:
-            return self.config.latent_dim
-        return 2 if self.data.kind == DataKind.points2d else 100
-
-    def generator(self):
-        if self.data.kind == DataKind.points2d:
-            return PointsGenerator(self.latent_dim, self.config.hidden, self.config.depth, self.data.shape[0])
-        return super().generator()
+    def points_discriminator(self):
+        return PointsFeatureDiscriminator(self.data.shape[0], self.config.hidden, self.config.depth, self.data.pack)
 
     def discriminator(self):
-        if self.data.kind == DataKind.points2d:
-            if self.tricks.minibatch_std or self.tricks.minibatch_discrimination:
-                raise ValueError("minibatch_std/minibatch_discrimination are implemented for the image D only")
-            return PointsFeatureDiscriminator(self.data.shape[0], self.config.hidden, self.config.depth,
-                                              self.data.pack)
+        if self.on_points:
+            return super().discriminator()
         norm = "layer" if self.config.base == "wgan-gp" else "batch"
         return ImageFeatureDiscriminator(self.data.channels * self.data.pack, self.data.resolution,
                                          self.config.base_channels, norm=norm,

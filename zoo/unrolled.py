@@ -40,15 +40,10 @@ from torch.func import functional_call
 
 from ganzoo.harness.plugin import (Batch, DataKind, Family, ModelSpec, Networks, Phase, PhaseResult, StepContext,
                                    losses)
-from ganzoo.zoo.image import AdamImageGANConfig, ImageGAN
-from ganzoo.zoo.mlp import PointsDiscriminator, PointsGenerator
+from ganzoo.zoo.points_or_images import PointsOrImagesConfig, PointsOrImagesGAN
 
 
-class UnrolledConfig(AdamImageGANConfig):
-    latent_dim: int | None = Field(None, ge=1, le=4096, description=(
-        "Size of the noise vector z (default: 2 for points, 100 for images)"))
-    hidden: int = Field(128, ge=4, le=4096, description="Points: width of the hidden layers of G and D")
-    depth: int = Field(3, ge=1, le=16, description="Points: number of hidden layers of G and D")
+class UnrolledConfig(PointsOrImagesConfig):
     unroll_steps: int = Field(5, ge=0, le=50, description="K, the unrolled D steps in G's loss (paper: 5, 10)")
     unroll_optimizer: Literal["sgd", "adam"] = Field("sgd", description=(
         "The functional update of the unrolled steps: plain gradient steps, or Adam from zero moments"))
@@ -92,7 +87,7 @@ def unrolled_parameters(D, params: dict[str, Tensor], buffers: dict[str, Tensor]
     return params
 
 
-class Unrolled(ImageGAN):
+class Unrolled(PointsOrImagesGAN):
     spec = ModelSpec(
         name="unrolled",
         title="Unrolled GAN",
@@ -115,24 +110,6 @@ class Unrolled(ImageGAN):
     )
     Config = UnrolledConfig
     config: UnrolledConfig
-
-    @property
-    def latent_dim(self) -> int:
-        if self.config.latent_dim is not None:
-            return self.config.latent_dim
-        return 2 if self.data.kind == DataKind.points2d else 100
-
-    def generator(self):
-        if self.data.kind == DataKind.points2d:
-            return PointsGenerator(self.latent_dim, self.config.hidden, self.config.depth, self.data.shape[0])
-        return super().generator()
-
-    def discriminator(self):
-        if self.data.kind == DataKind.points2d:
-            if self.tricks.minibatch_std or self.tricks.minibatch_discrimination:
-                raise ValueError("minibatch_std/minibatch_discrimination are implemented for the image D only")
-            return PointsDiscriminator(self.data.shape[0], self.config.hidden, self.config.depth, self.data.pack)
-        return super().discriminator()
 
     def phases(self):
         return [Phase("discriminator", self.discriminator_step, updates=("D",)),
