@@ -319,6 +319,7 @@ description = "tiny"
 presets = ["gan/ring", "wgan-gp/ring"]
 metrics = ["hq_fraction"]
 budgets = { metric = "hq_fraction", at_steps = [4], at_seconds = [1e6], baseline = "gan/ring" }
+notes = { "wgan-gp/ring" = "five critic steps per iteration" }
 ''')
     monkeypatch.setenv("GANZOO_REGISTRY", str(path))
     data = run_suite("tiny", out=tmp_path / "out")
@@ -333,6 +334,7 @@ budgets = { metric = "hq_fraction", at_steps = [4], at_seconds = [1e6], baseline
         assert by_entry[preset]["reached:1e+06"] == [curve[-1]["step"]]  # everything is within a huge budget
     text = markdown(data)
     assert "hq_fraction at 4 iterations" in text and "÷ gan/ring" in text
+    assert "- **wgan-gp/ring**: five critic steps per iteration" in text
     assert "tiny-time-hq_fraction.png" in {p.name for p in plots(data, tmp_path / "plots")}
 
 
@@ -342,6 +344,9 @@ def test_budget_baseline_must_be_a_preset_of_the_suite(tmp_path, monkeypatch):
                     'budgets = { metric = "fid", at_steps = [10], baseline = "dcgan/mnist" }\n')
     monkeypatch.setenv("GANZOO_REGISTRY", str(path))
     with pytest.raises(Exception, match="baseline 'dcgan/mnist' is not one of the suite's presets"):
+        load_suites()
+    path.write_text('[suites.x]\ndescription = "d"\npresets = ["gan/ring"]\nnotes = { "gan/grid" = "why" }\n')
+    with pytest.raises(Exception, match="notes name presets the suite does not run: gan/grid"):
         load_suites()
 
 

@@ -174,6 +174,7 @@ def quality_markdown(data: dict[str, Any], title: str | None = None) -> str:
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += _table_rows(members, metrics, with_references)
     lines += budget_markdown(data)
+    lines += preset_notes(data)
     lines += note_lines(data)
     others = [ref for ref in data.get("references", []) if not any(_matches(ref, row) for row in table if row["ok"])]
     if others:
@@ -205,6 +206,14 @@ def generator_lines(data: dict[str, Any]) -> list[str]:
         return [f"Scored generator: {labels.get(used[0], used[0])} for every row.", ""]
     rows = ", ".join(f"{r['key']}: {r['generator']}" for r in data["records"] if r.get("generator"))
     return [f"Scored generators differ between rows ({rows}).", ""]
+
+
+def preset_notes(data: dict[str, Any]) -> list[str]:
+    """The suite's notes on its rows (registry.toml ``notes``): why a row misses, what was tried."""
+    notes = data.get("notes") or {}
+    if not notes:
+        return []
+    return ["", "Notes on the rows:", "", *[f"- **{preset}**: {text}" for preset, text in notes.items()]]
 
 
 def note_lines(data: dict[str, Any]) -> list[str]:

@@ -97,6 +97,9 @@ class Suite(BaseModel):
     references: list[Reference] = Field(default_factory=list)
     budgets: Budgets | None = Field(None, description=(
         "Compare one metric at equal iterations and equal training time, read off each run's evaluation curve"))
+    notes: dict[str, str] = Field(default_factory=dict, description=(
+        "Preset → a sentence printed under the leaderboard: why a row misses its target or reference, what was "
+        "measured and tried (the table says why, not only the docs)"))
 
     @model_validator(mode="after")
     def _throughput_fields(self) -> Suite:
@@ -109,6 +112,9 @@ class Suite(BaseModel):
             raise ValueError("processes must be ≥ 1")
         if self.budgets and self.budgets.baseline and self.budgets.baseline not in self.presets:
             raise ValueError(f"budgets.baseline {self.budgets.baseline!r} is not one of the suite's presets")
+        unknown = sorted(set(self.notes) - set(self.presets))
+        if unknown:
+            raise ValueError(f"notes name presets the suite does not run: {', '.join(unknown)}")
         if self.kind == "smoke" and self.presets:
             raise ValueError("a smoke suite runs every installed model; drop presets or use kind = \"presets\"")
         return self
@@ -278,7 +284,7 @@ class Results:
     def _metadata(suite: Suite) -> dict[str, Any]:
         return {"kind": suite.kind, "description": suite.description, "metrics": suite.metrics,
                 "budget_s": suite.budget_s, "references": [r.model_dump() for r in suite.references],
-                "budgets": suite.budgets.model_dump() if suite.budgets else None}
+                "budgets": suite.budgets.model_dump() if suite.budgets else None, "notes": suite.notes}
 
     def done(self, current: dict[str, str]) -> set[str]:
         """Entries --resume does not run again: failed and skipped ones are retried, and so are those whose
