@@ -36,6 +36,8 @@ def test_set_assignments_parse_json_values_and_nested_keys():
         "lr_g": 1e-4, "generator_loss": "minimax", "train": {"ema_decay": 0.999}}
     with pytest.raises(ValueError, match="key=value"):
         parse_assignments(["lr_g"])
+    # registry.toml spells a plugin's fields under `params`: `--set params.lr_g=…` means the same field
+    assert parse_assignments(["params.lr_g=1e-4", "train.steps=5"]) == {"lr_g": 1e-4, "train": {"steps": 5}}
 
 
 def test_resolve_merges_preset_flags_and_overrides():

@@ -161,6 +161,22 @@ def test_joint_discriminator_packs_codes_like_samples():
     assert D(x.reshape(4, 4), torch.randn(8, 2)).shape == (4,)
 
 
+@pytest.mark.parametrize("cls, encoder", [(ALI, "E"), (VEEGAN, "F")])
+def test_encoder_models_on_images_train_the_encoder_and_pack_codes(cls, encoder):
+    """On images: a convolutional encoder that maps x to z and learns in the generator phase, and a joint
+    D(x, z) that takes PacGAN-packed images with their codes."""
+    plugin = cls(cls.Config(base_channels=4, latent_dim=8), MNIST)
+    nets = Networks(plugin.build())
+    batch = Batch(torch.rand(4, 1, 28, 28) * 2 - 1)
+    assert nets[encoder](batch.real).shape == (4, 8)
+    run_phase(plugin, nets, "generator", batch)
+    assert grads(nets[encoder]).norm() > 0 and grads(nets.G).norm() > 0 and grads(nets.D).abs().sum() == 0
+    run_phase(plugin, nets, "discriminator", batch)
+    assert grads(nets.D).norm() > 0
+    packed = cls(cls.Config(base_channels=4, latent_dim=8), MNIST.model_copy(update={"pack": 2})).build()["D"]
+    assert packed(torch.rand(2, 2, 28, 28), torch.randn(4, 8)).shape == (2,)
+
+
 # -- DRAGAN --------------------------------------------------------------------------------------------
 
 def test_dragan_penalty_is_taken_at_perturbed_real_points(monkeypatch):

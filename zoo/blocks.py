@@ -146,6 +146,19 @@ class ImageGenerator(nn.Module):
         return self.net(z[:, :, None, None])
 
 
+def conv_stack(in_channels: int, chans: list[int], norm: Norm, negative_slope: float = 0.2) -> nn.Sequential:
+    """D's strided 4×4 convolutions, one ×2 stage per entry of ``chans``, LeakyReLU after each; no
+    normalisation on the input layer (DCGAN)."""
+    layers: list[nn.Module] = []
+    c_in = in_channels
+    for k, c_out in enumerate(chans):
+        layer_norm: Norm = norm if k else "none"
+        layers += [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=layer_norm != "batch"),
+                   norm_layer(layer_norm, c_out), nn.LeakyReLU(negative_slope, True)]
+        c_in = c_out
+    return nn.Sequential(*layers)
+
+
 class ImageDiscriminator(nn.Module):
     """Image (and a class label) → score: strided convs down to start×start, then the head.
 
@@ -171,14 +184,9 @@ class ImageDiscriminator(nn.Module):
         chans = widths(base_channels, count)
         self.conditioning = conditioning
         self.label_maps = nn.Embedding(num_classes, label_channels) if conditioning == "concat" else None
-        layers: list[nn.Module] = []
-        c_in = in_channels + (label_channels if self.label_maps is not None else 0)
-        for k, c_out in enumerate(chans):
-            layer_norm: Norm = norm if k else "none"  # DCGAN: no normalisation on D's input layer
-            layers += [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=layer_norm != "batch"),
-                       norm_layer(layer_norm, c_out), nn.LeakyReLU(negative_slope, True)]
-            c_in = c_out
-        self.body = nn.Sequential(*layers)
+        self.body = conv_stack(in_channels + (label_channels if self.label_maps is not None else 0), chans, norm,
+                               negative_slope)
+        c_in = chans[-1]
         self.mbstd = MinibatchStd() if minibatch_std else None
         features = (c_in + (1 if minibatch_std else 0)) * start * start
         self.mbdisc = MinibatchDiscrimination(features, minibatch_discrimination) if minibatch_discrimination else None
@@ -210,6 +218,44 @@ class ImageDiscriminator(nn.Module):
         if self.classifier is not None:
             return score, self.classifier(h)
         return score
+
+
+class ImageEncoder(nn.Module):
+    """Image → code z: D's strided convolutions, then a linear map to ``latent_dim`` (the encoder of
+    ALI/BiGAN and VEEGAN's reconstructor on images)."""
+
+    def __init__(self, in_channels: int, resolution: int, base_channels: int, latent_dim: int, *,
+                 norm: Norm = "batch") -> None:
+        super().__init__()
+        start, count = stages(resolution)
+        chans = widths(base_channels, count)
+        self.body = conv_stack(in_channels, chans, norm)
+        self.code = nn.Linear(chans[-1] * start * start, latent_dim)
+        init_normal_(self)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.code(self.body(x).flatten(1))
+
+
+class JointImageDiscriminator(nn.Module):
+    """(x, z) → one score: D's convolutions on x, a linear layer on z, then two linear layers on both
+    (BiGAN's joint discriminator on images). With PacGAN packing the harness stacks ``pack`` images
+    along the channels; their codes are joined the same way here."""
+
+    def __init__(self, in_channels: int, resolution: int, base_channels: int, latent_dim: int, *, pack: int = 1,
+                 hidden: int = 512, norm: Norm = "batch") -> None:
+        super().__init__()
+        start, count = stages(resolution)
+        chans = widths(base_channels, count)
+        self.body = conv_stack(in_channels, chans, norm)
+        self.code = nn.Sequential(nn.Linear(latent_dim * pack, hidden), nn.LeakyReLU(0.2, True))
+        self.joint = nn.Sequential(nn.Linear(chans[-1] * start * start + hidden, hidden), nn.LeakyReLU(0.2, True),
+                                   nn.Linear(hidden, 1))
+        init_normal_(self)
+
+    def forward(self, x: Tensor, z: Tensor) -> Tensor:
+        z = z.reshape(x.shape[0], -1).to(x.dtype)
+        return self.joint(torch.cat([self.body(x).flatten(1), self.code(z)], dim=1)).squeeze(1)
 
 
 class StandardCNNDiscriminator(nn.Module):

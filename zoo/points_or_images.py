@@ -4,6 +4,8 @@ The mode-collapse papers test their method on 2-D Gaussian mixtures with MLPs an
 DCGAN-style networks. :class:`PointsOrImagesGAN` picks the networks from the data: MLPs of
 ``depth`` × ``hidden`` units and a 2-d z on points, :class:`ImageGAN`'s networks and a larger z on
 images. A model states only what its paper changes (e.g. the critic's activation, D's normalisation).
+:func:`inference_networks` does the same for the models with an encoder and a joint D(x, z)
+(ALI/BiGAN, VEEGAN).
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from __future__ import annotations
 from pydantic import Field
 from torch import nn
 
-from ganzoo.harness.plugin import DataKind
+from ganzoo.harness.plugin import DataInfo, DataKind
+from ganzoo.zoo.blocks import ImageEncoder, ImageGenerator, JointImageDiscriminator
 from ganzoo.zoo.image import AdamImageGANConfig, ImageGAN
-from ganzoo.zoo.mlp import PointsDiscriminator, PointsGenerator
+from ganzoo.zoo.mlp import JointDiscriminator, PointsDiscriminator, PointsGenerator, mlp
 
 
 class PointsOrImagesConfig(AdamImageGANConfig):
@@ -35,9 +38,7 @@ class PointsOrImagesGAN(ImageGAN):
 
     @property
     def latent_dim(self) -> int:
-        if self.config.latent_dim is not None:
-            return self.config.latent_dim
-        return 2 if self.on_points else self.image_latent_dim
+        return latent_size(self.data, self.config.latent_dim, self.image_latent_dim)
 
     def generator(self) -> nn.Module:
         if self.on_points:
@@ -56,4 +57,26 @@ class PointsOrImagesGAN(ImageGAN):
         return PointsDiscriminator(self.data.shape[0], self.config.hidden, self.config.depth, self.data.pack)
 
 
-__all__ = ["PointsOrImagesConfig", "PointsOrImagesGAN"]
+def latent_size(data: DataInfo, configured: int | None, image_default: int = 100) -> int:
+    """z's size: the configured one, else 2 on points (the mixture papers') and ``image_default`` on images."""
+    if configured is not None:
+        return configured
+    return 2 if data.kind == DataKind.points2d else image_default
+
+
+def inference_networks(data: DataInfo, latent_dim: int, hidden: int, depth: int,
+                       base_channels: int) -> tuple[nn.Module, nn.Module, nn.Module]:
+    """(G: z → x, an encoder x → z, a joint D(x, z)): MLPs of ``depth`` × ``hidden`` units on points;
+    on images the DCGAN generator, D's convolutions as encoder (:class:`ImageEncoder`) and
+    :class:`JointImageDiscriminator`, all ``base_channels`` wide."""
+    if data.kind == DataKind.points2d:
+        dim = data.shape[0]
+        return (PointsGenerator(latent_dim, hidden, depth, dim), mlp(dim, hidden, depth, latent_dim),
+                JointDiscriminator(dim, latent_dim, hidden, depth, data.pack))
+    return (ImageGenerator(latent_dim, data.channels, data.resolution, base_channels),
+            ImageEncoder(data.channels, data.resolution, base_channels, latent_dim),
+            JointImageDiscriminator(data.channels * data.pack, data.resolution, base_channels, latent_dim,
+                                    pack=data.pack))
+
+
+__all__ = ["PointsOrImagesConfig", "PointsOrImagesGAN", "inference_networks", "latent_size"]

@@ -2,8 +2,10 @@
 Russell, Gutmann & Sutton 2017 (arXiv 1705.07761).
 
 Architecture: a generator G_γ: z → x, a *reconstructor* F_θ: x → z meant to invert G and to map
-the data distribution to the noise distribution, and a discriminator D_ω on (z, x) pairs (MLPs on
-2-D points, the pair concatenated at D's input).
+the data distribution to the noise distribution, and a discriminator D_ω on (z, x) pairs: MLPs on
+2-D points (the pair concatenated at D's input); on images the DCGAN generator, a reconstructor
+made of D's strided convolutions, and a D that joins its convolutional features of x with a
+linear layer on z.
 Loss: the objective (eq. 8) O(γ, θ) = KL[q_γ(x|z)p₀(z) ‖ p_θ(z|x)p(x)] + E[‖z − F_θ(G_γ(z))‖²]. The
 KL term is estimated by D: trained by logistic regression to tell the generator's pairs (z, G(z))
 (label 1) from the reconstructor's pairs (F(x), x), x ~ data (label 0), its logit estimates the log
@@ -15,8 +17,10 @@ gradient comes only from the reconstruction, since D(z, G(z)) does not depend on
 Deviations from the paper:
 - G's and F's update is one optimizer step each on the joint loss (Algorithm 1 computes the same two
   gradients).
-- 2-D points only: G, F and D are MLPs of 3 × 128 units (ReLU in G and F, LeakyReLU(0.2) in D) and z ∈ R²;
+- Points: G, F and D are MLPs of 3 × 128 units (ReLU in G and F, LeakyReLU(0.2) in D) and z ∈ R²;
   the paper's 2-D experiments (§5.1) follow Unrolled GAN's networks and use a higher-dimensional z.
+- Images: the zoo's DCGAN family (4×4 strided convolutions, batch norm, z of 100); the paper's
+  Stacked MNIST networks follow DCGAN too, but their exact sizes are not given in the paper.
 - The ring/grid presets use Adam 2e-4 (β₁ 0.5), batch 256 and a generator EMA.
 """
 
@@ -26,13 +30,15 @@ from pydantic import Field
 
 from ganzoo.harness.plugin import (Batch, DataKind, Family, GANPlugin, ModelConfig, ModelSpec, Networks,
                                    OptimizerSpec, Phase, PhaseResult, StepContext, losses)
-from ganzoo.zoo.mlp import JointDiscriminator, PointsGenerator, mlp
+from ganzoo.zoo.points_or_images import inference_networks, latent_size
 
 
 class VEEGANConfig(ModelConfig):
-    latent_dim: int = Field(2, ge=1, le=1024, description="Size of z (and of F's output)")
-    hidden: int = Field(128, ge=4, le=4096, description="Width of the hidden layers of G, F and D")
-    depth: int = Field(3, ge=1, le=16, description="Number of hidden layers of G, F and D")
+    latent_dim: int | None = Field(None, ge=1, le=1024, description=(
+        "Size of z (and of F's output); default 2 for points, 100 for images"))
+    hidden: int = Field(128, ge=4, le=4096, description="Points: width of the hidden layers of G, F and D")
+    depth: int = Field(3, ge=1, le=16, description="Points: number of hidden layers of G, F and D")
+    base_channels: int = Field(64, ge=1, le=1024, description="Images: width of the first convolution of F and D")
     reconstruction_weight: float = Field(1.0, ge=0, description="Weight of ‖z − F(G(z))‖² (paper: 1)")
     lr_g: float = Field(1e-3, gt=0, le=1, description="Adam learning rate of G and F")
     lr_d: float = Field(1e-3, gt=0, le=1, description="Adam learning rate of D")
@@ -47,24 +53,31 @@ class VEEGAN(GANPlugin):
         paper="Srivastava et al. 2017, VEEGAN: Reducing Mode Collapse in GANs using Implicit Variational Learning",
         arxiv="1705.07761",
         family=Family.minimax,
-        data_kinds=[DataKind.points2d],
+        data_kinds=[DataKind.points2d, DataKind.images],
         default_dataset="ring",
         deviations=(
             "G and F take one optimizer step each on the joint loss E[D(z, G(z))] + E[‖z − F(G(z))‖²] (the two "
             "gradients of Algorithm 1).",
-            "2-D points only: G, F, D are MLPs of 3 × 128 units and z ∈ R²; the paper follows Unrolled GAN's "
-            "networks with a higher-dimensional z.",
+            "Points: G, F, D are MLPs of 3 × 128 units and z ∈ R²; the paper follows Unrolled GAN's networks with "
+            "a higher-dimensional z.",
+            "Images: the zoo's DCGAN family (batch norm, z of 100); the paper's Stacked MNIST nets follow DCGAN but "
+            "their sizes are not given.",
             "The ring/grid presets use Adam 2e-4 (β₁ 0.5), batch 256 and a generator EMA.",
         ),
     )
     Config = VEEGANConfig
     config: VEEGANConfig
+    unsupported_tricks = {"r1_gamma": "R1 penalises D's gradient at real x alone; VEEGAN's D judges (x, z) pairs, "
+                                        "and the harness cannot supply the codes that belong to x"}
+
+    @property
+    def latent_dim(self) -> int:
+        return latent_size(self.data, self.config.latent_dim)
 
     def build(self):
-        c, dim = self.config, self.data.shape[0]
-        return {"G": PointsGenerator(c.latent_dim, c.hidden, c.depth, dim),
-                "F": mlp(dim, c.hidden, c.depth, c.latent_dim),
-                "D": JointDiscriminator(dim, c.latent_dim, c.hidden, c.depth, self.data.pack)}
+        c = self.config
+        G, F, D = inference_networks(self.data, self.latent_dim, c.hidden, c.depth, c.base_channels)
+        return {"G": G, "F": F, "D": D}
 
     def optimizers(self):
         c = self.config
@@ -76,7 +89,7 @@ class VEEGAN(GANPlugin):
                 Phase("generator", self.generator_step, updates=("G", "F"))]
 
     def discriminator_step(self, nets: Networks, batch: Batch, ctx: StepContext) -> PhaseResult:
-        z = ctx.latent(len(batch), self.config.latent_dim)
+        z = ctx.latent(len(batch), self.latent_dim)
         generated = nets.D(nets.G(z), z)  # (z, G(z)): label 1
         reconstructed = nets.D(batch.real, nets.F(batch.real))  # (F(x), x): label 0
         loss = losses.bce_discriminator(generated, reconstructed)
@@ -84,7 +97,7 @@ class VEEGAN(GANPlugin):
         return PhaseResult(loss, d_real=-reconstructed, d_fake=-generated)
 
     def generator_step(self, nets: Networks, batch: Batch, ctx: StepContext) -> PhaseResult:
-        z = ctx.latent(len(batch), self.config.latent_dim)
+        z = ctx.latent(len(batch), self.latent_dim)
         x = nets.G(z)
         generated = nets.D(x, z)
         reconstruction = (z - nets.F(x).float()).pow(2).sum(dim=1).mean()
@@ -93,4 +106,4 @@ class VEEGAN(GANPlugin):
                            logs={"kl_estimate": kl, "reconstruction": reconstruction}, d_fake=-generated)
 
     def sample(self, nets, ctx, n, labels=None):
-        return nets.G(ctx.latent(n, self.config.latent_dim))
+        return nets.G(ctx.latent(n, self.latent_dim))

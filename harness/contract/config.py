@@ -123,7 +123,8 @@ class RunConfig(BaseModel):
 
 
 def parse_assignments(assignments: list[str]) -> dict[str, Any]:
-    """``["lr_g=1e-4", "train.ema_decay=0.999"]`` → nested dict; values parsed as JSON when they can be."""
+    """``["lr_g=1e-4", "train.ema_decay=0.999"]`` → nested dict; values parsed as JSON when they can be.
+    ``params.lr_g`` is the same as ``lr_g``: registry.toml spells the plugin's fields under ``params``."""
     result: dict[str, Any] = {}
     for item in assignments:
         key, sep, raw = item.partition("=")
@@ -134,6 +135,7 @@ def parse_assignments(assignments: list[str]) -> dict[str, Any]:
             value: Any = json.loads(raw)
         except json.JSONDecodeError:
             value = raw
+        key = key.removeprefix("params.")
         target = result
         *parents, leaf = key.split(".")
         for parent in parents:
