@@ -371,3 +371,21 @@ def test_an_interrupted_entry_stops_the_suite_and_is_run_again_on_resume(tmp_pat
     monkeypatch.setattr(Trainer, "fit", real_fit)
     data = run_suite("tiny", out=out, resume=True)
     assert [(r["key"], r["status"]) for r in data["records"]] == [("gan/ring@seed0", "ok"), ("gan/ring@seed1", "ok")]
+
+
+def test_leaderboard_shows_the_other_generator_beside_the_scored_one_labelled():
+    """Runs with an EMA store both generators' metrics; the table scores the one the suite names and a
+    second, labelled table gives the EMA of the same runs (a weight average is a different model)."""
+    def record(seed, raw, ema):
+        return {"key": f"gan/ring@seed{seed}", "model": "gan", "preset": "gan/ring", "seed": seed, "status": "ok",
+                "dataset": "ring", "generator": "raw", "metrics": {"hq_fraction": raw},
+                "metrics_by_generator": {"raw": {"hq_fraction": raw}, "ema": {"hq_fraction": ema}},
+                "throughput": {"images_per_s": 1.0}, "seconds": 1.0}
+
+    data = {"suite": "s", "kind": "presets", "metrics": ["hq_fraction"], "references": [],
+            "records": [record(0, 0.5, 0.9), record(1, 0.7, 0.95)]}
+    text = markdown(data)
+    assert "Scored generator: the trained generator (raw weights)" in text
+    main, ema = text.split("The same runs scored through the generator's EMA")
+    assert "| gan/ring | ring | 2/2 | 60.0% ± 14.1% |" in main
+    assert "| gan/ring | ema | 2 | 92.5% ± 3.5% |" in ema

@@ -173,6 +173,7 @@ def quality_markdown(data: dict[str, Any], title: str | None = None) -> str:
             lines += [f"Protocol: {protocol}", ""]
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += _table_rows(members, metrics, with_references)
+    lines += other_generator_lines(data)
     lines += budget_markdown(data)
     lines += preset_notes(data)
     lines += note_lines(data)
@@ -206,6 +207,30 @@ def generator_lines(data: dict[str, Any]) -> list[str]:
         return [f"Scored generator: {labels.get(used[0], used[0])} for every row.", ""]
     rows = ", ".join(f"{r['key']}: {r['generator']}" for r in data["records"] if r.get("generator"))
     return [f"Scored generators differ between rows ({rows}).", ""]
+
+
+def other_generator_lines(data: dict[str, Any]) -> list[str]:
+    """The same runs' other generator (the EMA when the table scores the trained G, or the reverse), in its
+    own labelled table: a weight average is a different model, shown beside, never in place of, the scored one."""
+    metrics = data.get("metrics") or []
+    by_preset: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for record in data["records"]:
+        scored, both = record.get("generator"), record.get("metrics_by_generator") or {}
+        other = next((label for label in ("ema", "raw") if label != scored and both.get(label)), None)
+        if record["status"] in SCORED and other:
+            by_preset.setdefault(record.get("preset") or record["model"], []).append((other, both[other]))
+    if not by_preset:
+        return []
+    labels = {label for entries in by_preset.values() for label, _ in entries}
+    title = ("the generator's EMA (a weight average, not the trained model)" if labels == {"ema"}
+             else "the other generator of each run")
+    lines = ["", f"The same runs scored through {title}:", "",
+             "| entry | generator | seeds | " + " | ".join(metrics) + " |", "|" + "---|" * (3 + len(metrics))]
+    for preset, entries in by_preset.items():
+        cells = [_mean_std([v for _, m in entries if (v := _number(m.get(metric))) is not None], metric)
+                 for metric in metrics]
+        lines.append(f"| {preset} | {entries[0][0]} | {len(entries)} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def preset_notes(data: dict[str, Any]) -> list[str]:
