@@ -89,6 +89,9 @@ def test_began_discriminator_is_an_autoencoder_scored_by_l1_reconstruction():
     assert reconstruction_loss(nets.D, x).item() == pytest.approx((nets.D(x) - x).abs().mean().item(), rel=1e-6)
     assert BEGAN.scalar_scores is False
     assert {"instance_noise", "diffaugment", "pack", "r1_gamma"} <= set(BEGAN.unsupported_tricks)
+    assert isinstance(nets.G.net[-1], torch.nn.Tanh)
+    _, linear = _began(g_tanh=False)  # the paper's G: no output non-linearity
+    assert not any(isinstance(m, torch.nn.Tanh) for m in linear.G.modules())
 
 
 def test_began_k_controller_and_convergence_measure():
