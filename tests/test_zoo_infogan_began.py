@@ -59,6 +59,24 @@ def test_infogan_traversal_view_sweeps_the_continuous_code_per_category():
     assert groups == {"q": plugin.config.lr_q}
 
 
+def test_infogan_options_uniform_noise_continuous_weight_and_paper_networks():
+    plugin, nets = _infogan()  # the defaults: z ~ U(−1, 1), continuous codes weighted 0.1
+    z = plugin.noise(TrainingContext(torch.device("cpu"), 0, 10), 500)
+    assert z.shape == (500, 62) and z.min() >= -1 and z.max() <= 1
+    q = torch.randn(4, 12)
+    categorical, continuous = torch.arange(4), torch.rand(4, 2) * 2 - 1
+    total, cat = plugin.information_loss(q, categorical, continuous)
+    full, _ = _infogan(continuous_weight=1.0)[0].information_loss(q, categorical, continuous)
+    assert (full - cat).item() == pytest.approx(10 * (total - cat).item(), rel=1e-5)  # the continuous term × 0.1
+    mnist28 = DataInfo(name="mnist", kind=DataKind.images, shape=(1, 28, 28), num_classes=10, value_range=(-1.0, 1.0))
+    paper = InfoGAN(InfoGANConfig(networks="paper", q_hidden=8), mnist28)
+    nets = Networks(paper.build())
+    images = paper.sample(nets, NoiseSource(torch.device("cpu"), 0), 3)
+    score, q = nets.D(images, with_q=True)
+    assert images.shape == (3, 1, 28, 28) and score.shape == (3,) and q.shape == (3, 12)
+    assert nets.G.fc[0].in_features == 62 + 10 + 2 and nets.D.trunk.body[6].out_features == 1024  # Table 1
+
+
 def _began(**params):
     plugin = BEGAN(BEGANConfig(channels=4, hidden_dim=8, latent_dim=8, **params), MNIST32)
     return plugin, Networks(plugin.build())
@@ -71,6 +89,9 @@ def test_began_discriminator_is_an_autoencoder_scored_by_l1_reconstruction():
     assert reconstruction_loss(nets.D, x).item() == pytest.approx((nets.D(x) - x).abs().mean().item(), rel=1e-6)
     assert BEGAN.scalar_scores is False
     assert {"instance_noise", "diffaugment", "pack", "r1_gamma"} <= set(BEGAN.unsupported_tricks)
+    assert isinstance(nets.G.net[-1], torch.nn.Tanh)
+    _, linear = _began(g_tanh=False)  # the paper's G: no output non-linearity
+    assert not any(isinstance(m, torch.nn.Tanh) for m in linear.G.modules())
 
 
 def test_began_k_controller_and_convergence_measure():

@@ -32,7 +32,8 @@ Deviations from the paper:
   (decay 0.99) of the per-step measure, which is also logged as ``M_global_step``; the paper plots it
   per step.
 - G ends with tanh so samples stay in the data's [−1, 1]; the paper's G has no output
-  non-linearity.
+  non-linearity (``g_tanh=False`` drops it; on MNIST that did not prevent the collapse the preset
+  shows, docs/zoo.md).
 - The MNIST preset: 32×32, n = 16 channels, one convolution per stage instead of two, h = z = 32,
   batch 32, bf16 autocast and a few thousand iterations on a CPU budget; the paper trains on CelebA
   at 64–128 px with n = 64–128, two convolutions per stage, batch 16. The preset's learning rate is
@@ -58,6 +59,8 @@ class BEGANConfig(ModelConfig):
     lambda_k: float = Field(0.001, ge=0, description="λ_k: the controller's gain on k_t (paper: 0.001)")
     lr: float = Field(1e-4, gt=0, le=1, description="Adam learning rate of G and D (paper: 1e-4)")
     beta1: float = Field(0.5, ge=0, lt=1, description="Adam β₁")
+    g_tanh: bool = Field(True, description=(
+        "End G with tanh (samples in [−1, 1]); the paper's G has no output non-linearity (False)"))
     plateau_patience: int = Field(1000, ge=1, description=(
         "Iterations without a new minimum of M_global before both learning rates are halved"))
     m_smoothing: float = Field(0.99, ge=0, lt=1, description="EMA decay of the reported M_global")
@@ -142,7 +145,8 @@ class BEGAN(GANPlugin):
             "L(G(z_G)); both are measured before G moves.",
             "The M_global diagnostic (and the plateau schedule) is an EMA (0.99) of the per-step measure, "
             "which is logged as M_global_step.",
-            "G ends with tanh so samples stay in [−1, 1]; the paper's G has no output non-linearity.",
+            "G ends with tanh so samples stay in [−1, 1] (g_tanh=false drops it); the paper's G has no output "
+            "non-linearity.",
             "The MNIST preset uses 32×32, n = 16, one convolution per stage (paper: two), h = z = 32, batch 32, "
             "bf16 and a few thousand iterations on a CPU budget; the paper trains on CelebA at 64–128 px, "
             "n = 64–128, batch 16; the preset's lr is 2e-4 (paper 1e-4).",
@@ -163,7 +167,7 @@ class BEGAN(GANPlugin):
         c, data = self.config, self.data
         if data.resolution < 8 or data.resolution & (data.resolution - 1):
             raise ValueError(f"BEGAN's networks need a power-of-two resolution ≥ 8, got {data.resolution}")
-        return {"G": Decoder(c.latent_dim, c.channels, data.channels, data.resolution, tanh=True, convs=c.convs),
+        return {"G": Decoder(c.latent_dim, c.channels, data.channels, data.resolution, tanh=c.g_tanh, convs=c.convs),
                 "D": AutoencoderD(data.channels, c.channels, c.hidden_dim, data.resolution, c.convs)}
 
     def optimizers(self):
