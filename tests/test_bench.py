@@ -389,3 +389,38 @@ def test_leaderboard_shows_the_other_generator_beside_the_scored_one_labelled():
     main, ema = text.split("The same runs scored through the generator's EMA")
     assert "| gan/ring | ring | 2/2 | 60.0% ± 14.1% |" in main
     assert "| gan/ring | ema | 2 | 92.5% ± 3.5% |" in ema
+
+
+def test_stopping_the_submitting_command_cancels_the_jobs_still_running(monkeypatch, tmp_path):
+    """SIGTERM (or Ctrl-C) while local/SLURM jobs run: each running job is cancelled (submitit sends it
+    SIGINT, so the training inside stops at a checkpoint), no job outlives the suite to race a --resume,
+    and the process's own SIGTERM handler is restored."""
+    import os
+    import signal
+
+    from ganzoo.harness.bench import executor
+
+    cancelled = []
+
+    class Job:
+        def __init__(self, key):
+            self.key = key
+
+        def done(self):
+            os.kill(os.getpid(), signal.SIGTERM)  # the signal arrives while the jobs run
+            return False
+
+        def cancel(self, check=True):
+            cancelled.append(self.key)
+
+    class Executor:
+        def submit(self, function, key):
+            return Job(key)
+
+    monkeypatch.setattr(executor, "_executor", lambda options, folder, timeout_min: Executor())
+    before = signal.getsignal(signal.SIGTERM)
+    calls = [(k, (k,)) for k in ("a", "b", "c")]
+    with pytest.raises(KeyboardInterrupt):
+        list(executor.run_jobs(lambda k: {}, calls, executor.ExecutorOptions(kind="local", jobs=2), tmp_path, 60))
+    assert cancelled == ["a", "b"]  # the two running; "c" was never submitted
+    assert signal.getsignal(signal.SIGTERM) is before

@@ -11,11 +11,14 @@ what to submit and gathers the records as jobs finish:
 Both pickle the same call (``suites.run_entry(entry, suite, out, data_dir)``) and return the same
 record, so results.json, ``--resume`` and the leaderboard do not know which executor ran an entry.
 A job that dies (killed, out of time, out of memory) becomes a ``failed`` record with submitit's
-message; ``--resume`` runs it again.
+message; ``--resume`` runs it again. Stopping the submitting command (Ctrl-C, SIGTERM) cancels the
+jobs still running, so none outlives it and races a later ``--resume``.
 """
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -83,17 +86,42 @@ def run_jobs(function: Callable[..., dict[str, Any]], calls: list[tuple[str, tup
     # slurm queues everything (the array parallelism bounds it); locally we keep `jobs` processes busy
     window = len(pending) if options.kind == "slurm" else options.jobs
     running: list[tuple[str, Any]] = []
-    while pending or running:
-        while pending and len(running) < window:
-            key, args = pending.pop(0)
-            running.append((key, executor.submit(function, *args)))
-        finished = [(key, job) for key, job in running if job.done()]
-        if not finished:
-            time.sleep(0.5 if options.kind == "local" else 15)
-            continue
-        for key, job in finished:
-            running.remove((key, job))
-            yield key, _result(job)
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if main else None  # SIGTERM unwinds like Ctrl-C
+    try:
+        while pending or running:
+            while pending and len(running) < window:
+                key, args = pending.pop(0)
+                running.append((key, executor.submit(function, *args)))
+            finished = [(key, job) for key, job in running if job.done()]
+            if not finished:
+                time.sleep(0.5 if options.kind == "local" else 15)
+                continue
+            for key, job in finished:
+                running.remove((key, job))
+                yield key, _result(job)
+    except BaseException:  # interrupted, or the caller stopped reading: no job may outlive the suite
+        for _, job in running:
+            _cancel(job)
+        raise
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _cancel(job) -> None:
+    """Stop a running job. A SLURM job is cancelled (scancel). A local job gets SIGTERM: submitit's local
+    controller forwards SIGTERM to the training process, whose handler stops at a checkpoint, whereas
+    submitit's ``cancel`` sends the controller a SIGINT that leaves the training process running."""
+    process = getattr(job, "_process", None)
+    if process is not None:
+        process.send_signal(signal.SIGTERM)
+    else:
+        job.cancel(check=False)
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def _result(job) -> dict[str, Any]:
