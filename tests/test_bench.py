@@ -371,6 +371,30 @@ def test_an_interrupted_entry_stops_the_suite_and_is_run_again_on_resume(tmp_pat
     monkeypatch.setattr(Trainer, "fit", real_fit)
     data = run_suite("tiny", out=out, resume=True)
     assert [(r["key"], r["status"]) for r in data["records"]] == [("gan/ring@seed0", "ok"), ("gan/ring@seed1", "ok")]
+    # no lost work: the stopped attempt continued from its checkpoint, to the result of an uninterrupted run
+    resumed = data["records"][0]
+    assert resumed["run_dir"] == record["run_dir"] and resumed["resumed_from"].endswith("step_0000001.pt")
+    (uninterrupted,) = run_suite("tiny", out=tmp_path / "again", models=None,
+                                 overrides={"seeds": [0]})["records"]
+    assert "resumed_from" not in uninterrupted and resumed["metrics"] == uninterrupted["metrics"]
+
+
+def test_an_attempt_that_cannot_be_resumed_is_started_afresh(tmp_path, monkeypatch):
+    """A stopped attempt whose preset changed since (or that finished) is not this entry: a new directory."""
+    from ganzoo.harness.bench.suites import unfinished_attempt
+
+    base = tmp_path / "runs" / "gan_ring-seed0"
+    assert unfinished_attempt(base) is None
+    (base / "checkpoints").mkdir(parents=True)
+    (base / "checkpoints" / "step_0000002.pt").write_bytes(b"x")
+    assert unfinished_attempt(base) == base  # killed: a checkpoint and no summary
+    (base / "summary.json").write_text('{"status": "ok"}')
+    assert unfinished_attempt(base) is None
+    second = tmp_path / "runs" / "gan_ring-seed0-2"
+    (second / "checkpoints").mkdir(parents=True)
+    (second / "checkpoints" / "step_0000003.pt").write_bytes(b"x")
+    (second / "summary.json").write_text('{"status": "interrupted"}')
+    assert unfinished_attempt(base) == second
 
 
 def test_leaderboard_shows_the_other_generator_beside_the_scored_one_labelled():
@@ -424,3 +448,26 @@ def test_stopping_the_submitting_command_cancels_the_jobs_still_running(monkeypa
         list(executor.run_jobs(lambda k: {}, calls, executor.ExecutorOptions(kind="local", jobs=2), tmp_path, 60))
     assert cancelled == ["a", "b"]  # the two running; "c" was never submitted
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_a_stopped_attempt_of_a_since_changed_preset_is_not_continued(tmp_path, monkeypatch):
+    """The checkpoint's configuration no longer matches the preset: --resume trains that entry afresh and says so."""
+    from ganzoo.harness.train.trainer import Trainer
+
+    _tiny_registry(tmp_path, monkeypatch)
+    out = tmp_path / "out"
+    real_fit = Trainer.fit
+
+    def interrupted_fit(self):
+        self.stop.reason = "SIGINT"
+        return real_fit(self)
+
+    monkeypatch.setattr(Trainer, "fit", interrupted_fit)
+    with pytest.raises(bench.BenchInterrupted):
+        run_suite("tiny", out=out)
+    monkeypatch.setattr(Trainer, "fit", real_fit)
+    registry = tmp_path / "registry.toml"
+    registry.write_text(registry.read_text().replace("hidden = 8", "hidden = 9"))
+    first = run_suite("tiny", out=out, resume=True)["records"][0]
+    assert first["status"] == "ok" and "resumed_from" not in first
+    assert first["run_dir"].endswith("gan_ring-seed0-2") and "different configuration" in first["not_resumed"]

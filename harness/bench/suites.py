@@ -189,7 +189,9 @@ def run_entry(entry: dict[str, Any], suite: Suite, out: Path, data_dir: Path | N
     if skip is not None:
         record.update(status="skipped", reason=skip, seconds=0.0, over_budget=False)
         return record
-    run_dir = fresh_dir(out / "runs" / entry["key"].replace("/", "_").replace("@", "-"))
+    base = out / "runs" / entry["key"].replace("/", "_").replace("@", "-")
+    earlier = unfinished_attempt(base) if suite.kind == "presets" else None
+    run_dir = earlier or fresh_dir(base)
     try:
         if suite.kind == "throughput":
             from .throughput import run_throughput_entry
@@ -198,6 +200,15 @@ def run_entry(entry: dict[str, Any], suite: Suite, out: Path, data_dir: Path | N
                                                data_dir=data_dir, time_limit_s=suite.measure_s or suite.budget_s,
                                                window=suite.measure_s is not None))
             record["run_dir"] = str(run_dir)
+        elif earlier is not None:
+            from ..train.state import ResumeError
+
+            try:  # continue the stopped attempt from its latest checkpoint: no finished step is trained twice
+                record.update(_train_entry(entry, suite, run_dir, data_dir, resume=True))
+            except ResumeError as error:  # e.g. the preset changed since: that attempt is not this entry
+                record["not_resumed"] = f"{run_dir}: {error}"
+                run_dir = fresh_dir(base)
+                record.update(_train_entry(entry, suite, run_dir, data_dir))
         else:
             record.update(_train_entry(entry, suite, run_dir, data_dir))
     except DataError as error:  # the machine lacks the entry's data: a missing requirement, not a failure
@@ -211,8 +222,10 @@ def run_entry(entry: dict[str, Any], suite: Suite, out: Path, data_dir: Path | N
     return record
 
 
-def _train_entry(entry: dict[str, Any], suite: Suite, run_dir: Path, data_dir: Path | None) -> dict[str, Any]:
-    """Train one preset × seed in this process under the suite's time budget; its summary as a record."""
+def _train_entry(entry: dict[str, Any], suite: Suite, run_dir: Path, data_dir: Path | None, *,
+                 resume: bool = False) -> dict[str, Any]:
+    """Train one preset × seed in this process under the suite's time budget; its summary as a record.
+    ``resume``: continue ``run_dir`` from its latest checkpoint (the budget then counts this attempt only)."""
     from ..train.trainer import Trainer  # heavy imports only when something runs
 
     overrides: dict[str, Any] = {"seed": entry["seed"]}
@@ -230,13 +243,17 @@ def _train_entry(entry: dict[str, Any], suite: Suite, run_dir: Path, data_dir: P
         if resolution is not None and resolution.train.get("resolution"):
             overrides.setdefault("resolution", resolution.train["resolution"])
     run, plugin = resolve_run(entry["model"], preset=entry["preset"], dataset=dataset, train_overrides=overrides)
-    directory = RunDir(run_dir)
-    summary = Trainer(run, plugin, directory, data_dir=data_dir, progress=False, time_limit_s=suite.budget_s).fit()
+    directory = RunDir(run_dir, resume=resume)
+    trainer = Trainer(run, plugin, directory, data_dir=data_dir, progress=False, time_limit_s=suite.budget_s,
+                      resume=resume)
+    resumed_from = trainer.resumed_from
+    summary = trainer.fit()
     finite = not any(key.endswith(("nonfinite_loss", "nonfinite_grad")) for key in summary["counters"])
     if summary["status"] == "interrupted":  # a signal (Ctrl-C, SIGTERM): unfinished, so not a result
         return {"status": "interrupted", "dataset": run.dataset, "run_dir": str(directory.path),
                 "steps": summary["steps"], "steps_planned": run.train.steps,
                 "error": f"interrupted after step {summary['steps']}/{run.train.steps}; --resume runs it again"}
+    resumed = {"resumed_from": str(resumed_from)} if resumed_from is not None else {}
     status = "non-finite" if not finite else ("time-limit" if summary["status"] == "time-limit" else "ok")
     by_generator = summary.get("metrics_by_generator") or {}
     generator = suite.generator if suite.generator in by_generator else summary.get("scored_generator", "raw")
@@ -248,7 +265,24 @@ def _train_entry(entry: dict[str, Any], suite: Suite, run_dir: Path, data_dir: P
             "metrics_by_generator": by_generator,
             "throughput": summary["throughput"], "counters": summary["counters"], "run_dir": str(directory.path),
             "steps": summary["steps"], "steps_planned": run.train.steps, "stopped": summary.get("stopped"),
-            "protocol": summary.get("protocol", {})}
+            "protocol": summary.get("protocol", {}), **resumed}
+
+
+def unfinished_attempt(path: Path) -> Path | None:
+    """The latest earlier attempt at this entry (``path``, ``path-2``…) if it stopped before its end with a
+    checkpoint to continue from (killed, interrupted, out of time on a former run); else None."""
+    attempts = [path] + sorted(path.parent.glob(f"{path.name}-[0-9]*"), key=lambda p: int(p.name.rsplit("-", 1)[1]))
+    latest = next((p for p in reversed(attempts) if p.is_dir()), None)
+    if latest is None or not any((latest / "checkpoints").glob("step_*.pt")):
+        return None
+    summary = latest / "summary.json"  # a run stopped by a signal writes one too, with status "interrupted"
+    if summary.exists():
+        try:
+            if json.loads(summary.read_text()).get("status") != "interrupted":
+                return None
+        except (OSError, ValueError):
+            return None
+    return latest
 
 
 def fresh_dir(path: Path) -> Path:
