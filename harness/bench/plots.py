@@ -11,22 +11,18 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..report.figures import figure
 from .leaderboard import PERCENT, SCORED, rows
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+def _subplots(*grid: int, figsize: tuple[float, float], **kwargs: Any):
+    fig = figure(figsize=figsize)
+    return fig, fig.subplots(*grid, **kwargs)
 
 
 def _save(fig, path: Path, written: list[Path]) -> None:
     fig.tight_layout()
     fig.savefig(path)
-    _pyplot().close(fig)
     written.append(path)
 
 
@@ -40,7 +36,6 @@ def plots(data: dict[str, Any], folder: Path) -> list[Path]:
 
 def metric_bars(data: dict[str, Any], folder: Path) -> list[Path]:
     """One bar chart per leaderboard metric (modes covered, KL, FID, …) and one of images/s."""
-    plt = _pyplot()
     table = rows(data)
     written: list[Path] = []
     for metric in [*(data.get("metrics") or []), "images/s"]:
@@ -53,7 +48,7 @@ def metric_bars(data: dict[str, Any], folder: Path) -> list[Path]:
                 values.append(100 * value if metric in PERCENT else value)
         if not names:
             continue
-        fig, ax = plt.subplots(figsize=(max(4, 0.8 * len(names) + 2), 3.5), dpi=100)
+        fig, ax = _subplots(figsize=(max(4, 0.8 * len(names) + 2), 3.5))
         ax.bar(names, values, color="tab:blue")
         ax.set_title(f"{data['suite']}: {metric}{' (%)' if metric in PERCENT else ''}")
         ax.tick_params(axis="x", rotation=30)
@@ -70,7 +65,6 @@ def _history(record: dict[str, Any]) -> list[dict[str, Any]]:
 
 def curves(data: dict[str, Any], folder: Path) -> list[Path]:
     """Losses over steps (one panel per preset) and each metric over steps when it was evaluated ≥ 2 times."""
-    plt = _pyplot()
     first_seed: dict[str, dict[str, Any]] = {}
     for record in data["records"]:
         if record["status"] in SCORED:
@@ -82,7 +76,7 @@ def curves(data: dict[str, Any], folder: Path) -> list[Path]:
         return written
     columns = min(3, len(histories))
     rows_ = -(-len(histories) // columns)
-    fig, axes = plt.subplots(rows_, columns, figsize=(4.5 * columns, 3 * rows_), dpi=100, squeeze=False)
+    fig, axes = _subplots(rows_, columns, figsize=(4.5 * columns, 3 * rows_), squeeze=False)
     for ax, (name, history) in zip(axes.flat, histories.items()):
         logged = [h for h in history if "losses" in h]
         for key in sorted({k for h in logged for k in h["losses"]}):
@@ -102,7 +96,7 @@ def curves(data: dict[str, Any], folder: Path) -> list[Path]:
         series = {name: points for name, points in series.items() if len(points) >= 2}
         if not series:
             continue
-        fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
+        fig, ax = _subplots(figsize=(6, 3.5))
         for name, points in series.items():
             steps, values = zip(*points)
             ax.plot(steps, [100 * v if metric in PERCENT else v for v in values], marker="o", label=name)
@@ -117,7 +111,7 @@ def curves(data: dict[str, Any], folder: Path) -> list[Path]:
              for name, history in histories.items()} if budget_metric else {}
     timed = {name: points for name, points in timed.items() if len(points) >= 2}
     if timed:
-        fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
+        fig, ax = _subplots(figsize=(6, 3.5))
         for name, points in timed.items():
             ax.plot(*zip(*points), marker="o", label=name)
         ax.set_xlabel("training seconds (evaluations excluded)")
@@ -131,7 +125,6 @@ def throughput_bars(data: dict[str, Any], folder: Path) -> list[Path]:
     """images/s per preset, one bar per precision × processes."""
     from .leaderboard_throughput import throughput_rows
 
-    plt = _pyplot()
     table = [row for row in throughput_rows(data) if row["_images_per_s"] is not None]
     written: list[Path] = []
     if not table:
@@ -139,7 +132,7 @@ def throughput_bars(data: dict[str, Any], folder: Path) -> list[Path]:
     presets = list(dict.fromkeys(row["preset"] for row in table))
     settings = list(dict.fromkeys(f"{row['precision']} × {row['processes']}" for row in table))
     width = 0.8 / len(settings)
-    fig, ax = plt.subplots(figsize=(max(5, 1.4 * len(presets) + 2), 3.8), dpi=100)
+    fig, ax = _subplots(figsize=(max(5, 1.4 * len(presets) + 2), 3.8))
     for index, setting in enumerate(settings):
         values = [next((row["_images_per_s"] for row in table if row["preset"] == preset
                         and f"{row['precision']} × {row['processes']}" == setting), 0.0) for preset in presets]

@@ -65,16 +65,16 @@ def render_view_file(plugin: GANPlugin, nets: Networks, view: str, out: Path, se
 
 
 def _scatter(points: torch.Tensor, path: Path, title: str) -> None:
-    import matplotlib.pyplot as plt  # render_samples imported harness.report.plots: the headless backend
+    from ..report.figures import figure
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
+    fig = figure(figsize=(5, 5), dpi=100)
+    ax = fig.subplots()
     ax.scatter(points[:, 0], points[:, 1], s=4, c="tab:orange", linewidths=0)
     ax.set_aspect("equal")
     ax.set_title(title)
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)
 
 
 def default_output(run_dir: Path, n: int, class_index: int | None) -> Path:

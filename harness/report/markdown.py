@@ -10,12 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from .reading import reading  # noqa: E402
+from .figures import figure
+from .reading import reading
 
 
 def _series(records: list[dict[str, Any]], section: str) -> dict[str, tuple[list[int], list[float]]]:
@@ -33,7 +29,8 @@ def _plot(series: dict[str, tuple[list[int], list[float]]], path: Path, title: s
     series = {k: v for k, v in series.items() if len(v[0]) > 0}
     if not series:
         return None
-    fig, ax = plt.subplots(figsize=(7, 3.5), dpi=100)
+    fig = figure(figsize=(7, 3.5), dpi=100)
+    ax = fig.subplots()
     for name, (steps, values) in sorted(series.items()):
         ax.plot(steps, values, label=name, marker="." if len(steps) < 5 else None)
     ax.set_xlabel("iteration")
@@ -45,7 +42,6 @@ def _plot(series: dict[str, tuple[list[int], list[float]]], path: Path, title: s
     fig.subplots_adjust(left=0.1, right=0.98, top=0.91, bottom=0.14)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
-    plt.close(fig)
     return path
 
 
@@ -56,8 +52,8 @@ def _plot_metrics(series: dict[str, tuple[list[int], list[float]]], path: Path) 
     if not curves:
         path.unlink(missing_ok=True)  # a stale figure from an earlier report would contradict report.md
         return None
-    fig, axes = plt.subplots(len(curves), 1, figsize=(7, 1.6 * len(curves) + 0.6), dpi=100, sharex=True,
-                             squeeze=False)
+    fig = figure(figsize=(7, 1.6 * len(curves) + 0.6), dpi=100)
+    axes = fig.subplots(len(curves), 1, sharex=True, squeeze=False)
     for ax, (name, (steps, values)) in zip(axes[:, 0], curves.items()):
         ax.plot(steps, values, marker="." if len(steps) < 20 else None)
         ax.set_ylabel(name, fontsize=8)
@@ -67,7 +63,6 @@ def _plot_metrics(series: dict[str, tuple[list[int], list[float]]], path: Path) 
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
-    plt.close(fig)
     return path
 
 
