@@ -27,24 +27,19 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ganzoo.harness.plugin import (Batch, DataKind, Family, GANPlugin, ModelConfig, ModelSpec, Networks,
-                                   OptimizerSpec, Phase, PhaseResult, StepContext, losses)
-from ganzoo.zoo.points_or_images import inference_networks, latent_size
+from ganzoo.harness.plugin import (Batch, DataKind, Family, ModelSpec, Networks, PhaseResult, StepContext,
+                                   losses)
+from ganzoo.zoo.points_or_images import InferenceConfig, InferenceGAN
 
 
-class ALIConfig(ModelConfig):
-    latent_dim: int | None = Field(None, ge=1, le=1024, description=(
-        "Size of z (and of E's output); default 2 for points, 100 for images"))
-    hidden: int = Field(128, ge=4, le=4096, description="Points: width of the hidden layers of G, E and D")
-    depth: int = Field(3, ge=1, le=16, description="Points: number of hidden layers of G, E and D")
-    base_channels: int = Field(64, ge=1, le=1024, description="Images: width of the first convolution of E and D")
+class ALIConfig(InferenceConfig):
     lr_g: float = Field(1e-4, gt=0, le=1, description="Adam learning rate of G and E (ALI: 1e-4)")
     lr_d: float = Field(1e-4, gt=0, le=1, description="Adam learning rate of D (ALI: 1e-4)")
     beta1: float = Field(0.5, ge=0, lt=1, description="Adam β₁ (ALI: 0.5)")
     beta2: float = Field(0.999, ge=0, lt=1, description="Adam β₂ (ALI: 1e-3 … 0.999)")
 
 
-class ALI(GANPlugin):
+class ALI(InferenceGAN):
     spec = ModelSpec(
         name="ali",
         title="ALI / BiGAN",
@@ -65,26 +60,7 @@ class ALI(GANPlugin):
     )
     Config = ALIConfig
     config: ALIConfig
-    unsupported_tricks = {"r1_gamma": "R1 penalises D's gradient at real x alone; ALI's D judges (x, z) pairs, "
-                                        "and the harness cannot supply the codes that belong to x"}
-
-    @property
-    def latent_dim(self) -> int:
-        return latent_size(self.data, self.config.latent_dim)
-
-    def build(self):
-        c = self.config
-        G, E, D = inference_networks(self.data, self.latent_dim, c.hidden, c.depth, c.base_channels)
-        return {"G": G, "E": E, "D": D}
-
-    def optimizers(self):
-        c = self.config
-        g = OptimizerSpec(kind="adam", lr=c.lr_g, betas=(c.beta1, c.beta2))
-        return {"G": g, "E": g, "D": OptimizerSpec(kind="adam", lr=c.lr_d, betas=(c.beta1, c.beta2))}
-
-    def phases(self):
-        return [Phase("discriminator", self.discriminator_step, updates=("D",)),
-                Phase("generator", self.generator_step, updates=("G", "E"))]
+    inverse = "E"  # the encoder; networks, optimizers and the two phases: InferenceGAN
 
     def pairs(self, nets: Networks, batch: Batch, ctx: StepContext):
         """D's logits on the encoder's pairs (x, E(x)) and the generator's pairs (G(z), z)."""
@@ -100,6 +76,3 @@ class ALI(GANPlugin):
         encoder_logits, generator_logits = self.pairs(nets, batch, ctx)
         loss = losses.bce_discriminator(generator_logits, encoder_logits)  # the labels swapped
         return PhaseResult(loss, d_real=encoder_logits, d_fake=generator_logits)
-
-    def sample(self, nets, ctx, n, labels=None):
-        return nets.G(ctx.latent(n, self.latent_dim))

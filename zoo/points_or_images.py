@@ -4,16 +4,18 @@ The mode-collapse papers test their method on 2-D Gaussian mixtures with MLPs an
 DCGAN-style networks. :class:`PointsOrImagesGAN` picks the networks from the data: MLPs of
 ``depth`` × ``hidden`` units and a 2-d z on points, :class:`ImageGAN`'s networks and a larger z on
 images. A model states only what its paper changes (e.g. the critic's activation, D's normalisation).
-:func:`inference_networks` does the same for the models with an encoder and a joint D(x, z)
-(ALI/BiGAN, VEEGAN).
+:func:`inference_networks` does the same for the models with an inverse network and a joint D(x, z),
+and :class:`InferenceGAN` is their common skeleton (ALI/BiGAN's encoder E, VEEGAN's reconstructor F).
 """
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field
 from torch import nn
 
-from ganzoo.harness.plugin import DataInfo, DataKind
+from ganzoo.harness.plugin import DataInfo, DataKind, GANPlugin, ModelConfig, OptimizerSpec, Phase
 from ganzoo.zoo.blocks import ImageEncoder, ImageGenerator, JointImageDiscriminator
 from ganzoo.zoo.image import AdamImageGANConfig, ImageGAN
 from ganzoo.zoo.mlp import JointDiscriminator, PointsDiscriminator, PointsGenerator, mlp
@@ -79,4 +81,50 @@ def inference_networks(data: DataInfo, latent_dim: int, hidden: int, depth: int,
                                     pack=data.pack))
 
 
-__all__ = ["PointsOrImagesConfig", "PointsOrImagesGAN", "inference_networks", "latent_size"]
+class InferenceConfig(ModelConfig):
+    latent_dim: int | None = Field(None, ge=1, le=1024, description=(
+        "Size of z (and of the inverse network's output); default 2 for points, 100 for images"))
+    hidden: int = Field(128, ge=4, le=4096, description="Points: width of the hidden layers of G, the inverse network and D")
+    depth: int = Field(3, ge=1, le=16, description="Points: number of hidden layers of G, the inverse network and D")
+    base_channels: int = Field(64, ge=1, le=1024, description=(
+        "Images: width of the first convolution of the inverse network and D"))
+    lr_g: float = Field(1e-3, gt=0, le=1, description="Adam learning rate of G and the inverse network")
+    lr_d: float = Field(1e-3, gt=0, le=1, description="Adam learning rate of D")
+    beta1: float = Field(0.5, ge=0, lt=1, description="Adam β₁")
+    beta2: float = Field(0.999, ge=0, lt=1, description="Adam β₂")
+
+
+class InferenceGAN(GANPlugin):
+    """Base class (not registered itself): G: z → x, an inverse network x → z named ``inverse`` and a D on
+    (x, z) pairs (:func:`inference_networks`); one D step, then one joint step of G and the inverse network.
+    A model adds its two step functions (``discriminator_step``, ``generator_step``)."""
+
+    inverse: ClassVar[str]  # the inverse network's name in ``nets``
+    config: InferenceConfig
+    unsupported_tricks = {"r1_gamma": "R1 penalises D's gradient at real x alone; this D judges (x, z) pairs, "
+                                        "and the harness cannot supply the codes that belong to x"}
+
+    @property
+    def latent_dim(self) -> int:
+        return latent_size(self.data, self.config.latent_dim)
+
+    def build(self):
+        c = self.config
+        G, inverse, D = inference_networks(self.data, self.latent_dim, c.hidden, c.depth, c.base_channels)
+        return {"G": G, self.inverse: inverse, "D": D}
+
+    def optimizers(self):
+        c = self.config
+        g = OptimizerSpec(kind="adam", lr=c.lr_g, betas=(c.beta1, c.beta2))
+        return {"G": g, self.inverse: g, "D": OptimizerSpec(kind="adam", lr=c.lr_d, betas=(c.beta1, c.beta2))}
+
+    def phases(self):
+        return [Phase("discriminator", self.discriminator_step, updates=("D",)),
+                Phase("generator", self.generator_step, updates=("G", self.inverse))]
+
+    def sample(self, nets, ctx, n, labels=None):
+        return nets.G(ctx.latent(n, self.latent_dim))
+
+
+__all__ = ["InferenceConfig", "InferenceGAN", "PointsOrImagesConfig", "PointsOrImagesGAN", "inference_networks",
+           "latent_size"]

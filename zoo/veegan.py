@@ -28,25 +28,16 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ganzoo.harness.plugin import (Batch, DataKind, Family, GANPlugin, ModelConfig, ModelSpec, Networks,
-                                   OptimizerSpec, Phase, PhaseResult, StepContext, losses)
-from ganzoo.zoo.points_or_images import inference_networks, latent_size
+from ganzoo.harness.plugin import (Batch, DataKind, Family, ModelSpec, Networks, PhaseResult, StepContext,
+                                   losses)
+from ganzoo.zoo.points_or_images import InferenceConfig, InferenceGAN
 
 
-class VEEGANConfig(ModelConfig):
-    latent_dim: int | None = Field(None, ge=1, le=1024, description=(
-        "Size of z (and of F's output); default 2 for points, 100 for images"))
-    hidden: int = Field(128, ge=4, le=4096, description="Points: width of the hidden layers of G, F and D")
-    depth: int = Field(3, ge=1, le=16, description="Points: number of hidden layers of G, F and D")
-    base_channels: int = Field(64, ge=1, le=1024, description="Images: width of the first convolution of F and D")
+class VEEGANConfig(InferenceConfig):
     reconstruction_weight: float = Field(1.0, ge=0, description="Weight of ‖z − F(G(z))‖² (paper: 1)")
-    lr_g: float = Field(1e-3, gt=0, le=1, description="Adam learning rate of G and F")
-    lr_d: float = Field(1e-3, gt=0, le=1, description="Adam learning rate of D")
-    beta1: float = Field(0.5, ge=0, lt=1, description="Adam β₁")
-    beta2: float = Field(0.999, ge=0, lt=1, description="Adam β₂")
 
 
-class VEEGAN(GANPlugin):
+class VEEGAN(InferenceGAN):
     spec = ModelSpec(
         name="veegan",
         title="VEEGAN",
@@ -67,26 +58,7 @@ class VEEGAN(GANPlugin):
     )
     Config = VEEGANConfig
     config: VEEGANConfig
-    unsupported_tricks = {"r1_gamma": "R1 penalises D's gradient at real x alone; VEEGAN's D judges (x, z) pairs, "
-                                        "and the harness cannot supply the codes that belong to x"}
-
-    @property
-    def latent_dim(self) -> int:
-        return latent_size(self.data, self.config.latent_dim)
-
-    def build(self):
-        c = self.config
-        G, F, D = inference_networks(self.data, self.latent_dim, c.hidden, c.depth, c.base_channels)
-        return {"G": G, "F": F, "D": D}
-
-    def optimizers(self):
-        c = self.config
-        g = OptimizerSpec(kind="adam", lr=c.lr_g, betas=(c.beta1, c.beta2))
-        return {"G": g, "F": g, "D": OptimizerSpec(kind="adam", lr=c.lr_d, betas=(c.beta1, c.beta2))}
-
-    def phases(self):
-        return [Phase("discriminator", self.discriminator_step, updates=("D",)),
-                Phase("generator", self.generator_step, updates=("G", "F"))]
+    inverse = "F"  # the reconstructor; networks, optimizers and the two phases: InferenceGAN
 
     def discriminator_step(self, nets: Networks, batch: Batch, ctx: StepContext) -> PhaseResult:
         z = ctx.latent(len(batch), self.latent_dim)
@@ -104,6 +76,3 @@ class VEEGAN(GANPlugin):
         kl = generated.float().mean()
         return PhaseResult(kl + self.config.reconstruction_weight * reconstruction,
                            logs={"kl_estimate": kl, "reconstruction": reconstruction}, d_fake=-generated)
-
-    def sample(self, nets, ctx, n, labels=None):
-        return nets.G(ctx.latent(n, self.latent_dim))
