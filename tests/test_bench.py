@@ -438,8 +438,8 @@ def test_stopping_the_submitting_command_cancels_the_jobs_still_running(monkeypa
             cancelled.append(self.key)
 
     class Executor:
-        def submit(self, function, key):
-            return Job(key)
+        def submit(self, function, key, *args):
+            return Job(key if isinstance(key, str) else key["key"])
 
     monkeypatch.setattr(executor, "_executor", lambda options, folder, timeout_min: Executor())
     before = signal.getsignal(signal.SIGTERM)
@@ -448,6 +448,10 @@ def test_stopping_the_submitting_command_cancels_the_jobs_still_running(monkeypa
         list(executor.run_jobs(lambda k: {}, calls, executor.ExecutorOptions(kind="local", jobs=2), tmp_path, 60))
     assert cancelled == ["a", "b"]  # the two running; "c" was never submitted
     assert signal.getsignal(signal.SIGTERM) is before
+    # through the suite, the user gets one line naming the command that continues (no bare "Aborted!")
+    _tiny_registry(tmp_path, monkeypatch)
+    with pytest.raises(bench.BenchInterrupted, match=r"stopped \(signal 15\).*--resume --out"):
+        run_suite("tiny", out=tmp_path / "out", executor=executor.ExecutorOptions(kind="local", jobs=2))
 
 
 def test_a_stopped_attempt_of_a_since_changed_preset_is_not_continued(tmp_path, monkeypatch):

@@ -349,16 +349,21 @@ def run_suite(name: str, *, out: Path, models: list[str] | None = None, resume: 
     todo = [entry for entry in planned if entry["key"] not in finished]
     by_key = {entry["key"]: entry for entry in todo}
     calls = [(entry["key"], (entry, suite, out, data_dir)) for entry in todo]
-    for key, record in run_jobs(run_entry, calls, executor or ExecutorOptions(), out / "jobs", suite.budget_s):
-        entry = by_key[key]
-        record = {**{k: entry[k] for k in ("key", "model", "preset", "seed", "precision", "processes", "fingerprint")
-                     if k in entry}, **record}
-        results.add(record)
-        if on_record is not None:
-            on_record(record)
-        if record["status"] == "interrupted":  # the user stopped the suite: no further entries start
-            raise BenchInterrupted(f"stopped at {key} ({record['error']}); continue with the same command and "
-                                   f"--resume --out {out}")
+    try:
+        for key, record in run_jobs(run_entry, calls, executor or ExecutorOptions(), out / "jobs", suite.budget_s):
+            entry = by_key[key]
+            record = {**{k: entry[k] for k in ("key", "model", "preset", "seed", "precision", "processes",
+                                               "fingerprint") if k in entry}, **record}
+            results.add(record)
+            if on_record is not None:
+                on_record(record)
+            if record["status"] == "interrupted":  # the user stopped the suite: no further entries start
+                raise BenchInterrupted(f"stopped at {key} ({record['error']}); continue with the same command and "
+                                       f"--resume --out {out}")
+    except KeyboardInterrupt as stop:  # Ctrl-C or SIGTERM while jobs ran: each job was stopped at a checkpoint
+        raise BenchInterrupted(f"stopped ({stop or 'Ctrl-C'}); the entries that were running stopped at a "
+                               f"checkpoint, and --resume continues them: the same command with --resume --out {out}"
+                               ) from None
     return results.data
 
 
