@@ -26,7 +26,6 @@ from ..data.base import DataSource
 from ..data.catalog import open_dataset
 from ..data.request import DataRequest
 from ..report.diagnostics import EarlyWarnings, SpectralEstimator
-from ..report.figures import preload as preload_figures
 from ..report.progress import TrainingProgress
 from ..report.rundir import RunDir, StorageError, out_of_space
 from ..report.throughput import Throughput
@@ -170,8 +169,6 @@ class Trainer:
                     if not self.is_main:
                         progress.show = progress.message = lambda *args, **kwargs: None  # type: ignore[method-assign]
                     self.progress = progress
-                    if self.is_main:  # the end-of-run figures' library loads while the first iterations run
-                        preload_figures()
                     self._loop(progress, deadline)
             except NonFiniteStop as stop:
                 self.status = "stopped"
