@@ -338,6 +338,23 @@ notes = { "wgan-gp/ring" = "five critic steps per iteration" }
     assert "tiny-time-hq_fraction.png" in {p.name for p in plots(data, tmp_path / "plots")}
 
 
+def test_a_budget_cell_averaged_over_fewer_seeds_says_how_many(tmp_path):
+    """Seed 1 has no evaluation at iteration 4: the cell is seed 0's value, marked 1/2 seeds."""
+    from ganzoo.harness.bench.budgets import budget_markdown
+
+    records = []
+    for seed, steps in ((0, (2, 4)), (1, (2,))):
+        run = tmp_path / f"seed{seed}"
+        run.mkdir()
+        (run / "metrics.jsonl").write_text("".join(json.dumps({"step": s, "train_seconds": s, "metrics": {
+            "fid": 10.0 * s + seed}}) + "\n" for s in steps))
+        records.append({"key": f"dcgan/mnist@seed{seed}", "preset": "dcgan/mnist", "model": "dcgan", "seed": seed,
+                        "status": "ok", "run_dir": str(run)})
+    data = {"records": records, "budgets": {"metric": "fid", "at_steps": [2, 4], "at_seconds": []}}
+    (row,) = [line for line in budget_markdown(data) if line.startswith("| dcgan/mnist")]
+    assert row == "| dcgan/mnist | 2 | 20.5 | 40 (1/2 seeds) |"
+
+
 def test_budget_baseline_must_be_a_preset_of_the_suite(tmp_path, monkeypatch):
     path = tmp_path / "registry.toml"
     path.write_text('[suites.x]\ndescription = "d"\npresets = ["gan/ring"]\n'

@@ -74,10 +74,11 @@ def budget_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
         curves = [history(r) for r in records]
         row: dict[str, Any] = {"entry": preset, "seeds": len(records)}
         for step in budgets.get("at_steps") or []:
-            row[f"step:{step}"] = _mean([v for c in curves if (v := at_step(c, metric, step)) is not None])
+            values = [v for c in curves if (v := at_step(c, metric, step)) is not None]
+            row[f"step:{step}"], row[f"n:step:{step}"] = _mean(values), len(values)
         for seconds in budgets.get("at_seconds") or []:
             found = [hit for c in curves if (hit := within_seconds(c, metric, seconds)) is not None]
-            row[f"seconds:{seconds:g}"] = _mean([value for value, _ in found])
+            row[f"seconds:{seconds:g}"], row[f"n:seconds:{seconds:g}"] = _mean([value for value, _ in found]), len(found)
             row[f"reached:{seconds:g}"] = sorted({step for _, step in found})
         rows.append(row)
     return rows
@@ -117,7 +118,8 @@ def budget_markdown(data: dict[str, Any]) -> list[str]:
     for row in rows:
         cells = [row["entry"], str(row["seeds"])]
         for key in keys:
-            cells.append(_fmt(row[key]))
+            counted = row[f"n:{key}"]  # a mean over fewer seeds than the row has says so
+            cells.append(_fmt(row[key]) + (f" ({counted}/{row['seeds']} seeds)" if 0 < counted < row["seeds"] else ""))
             if key.startswith("seconds:"):
                 cells.append(", ".join(map(str, row[f"reached:{key.split(':')[1]}"])) or "–")
             if base:
