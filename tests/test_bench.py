@@ -1,5 +1,6 @@
 """`ganzoo bench`: suites validate, entries run and resume, the leaderboard compares with references."""
 
+import contextlib
 import json
 
 import pytest
@@ -367,25 +368,33 @@ def test_budget_baseline_must_be_a_preset_of_the_suite(tmp_path, monkeypatch):
         load_suites()
 
 
-def test_an_interrupted_entry_stops_the_suite_and_is_run_again_on_resume(tmp_path, monkeypatch):
-    """Ctrl-C or SIGTERM during an entry: that run is unfinished, so it is no result (it was once recorded
-    as ok with the metrics of step 1,120 of 15,000), no later entry starts, and --resume runs it again."""
+@contextlib.contextmanager
+def _signal_during_the_first_iteration():
+    """Every run stops after its first iteration, as after Ctrl-C/SIGTERM (what the signal handler sets)."""
     from ganzoo.harness.train.trainer import Trainer
 
-    _tiny_registry(tmp_path, monkeypatch)
-    out = tmp_path / "out"
     real_fit = Trainer.fit
 
     def interrupted_fit(self):
-        self.stop.reason = "SIGINT"  # what the signal handler sets; the loop stops after this iteration
+        self.stop.reason = "SIGINT"
         return real_fit(self)
 
-    monkeypatch.setattr(Trainer, "fit", interrupted_fit)
-    with pytest.raises(bench.BenchInterrupted, match="--resume"):
+    Trainer.fit = interrupted_fit
+    try:
+        yield
+    finally:
+        Trainer.fit = real_fit
+
+
+def test_an_interrupted_entry_stops_the_suite_and_is_run_again_on_resume(tmp_path, monkeypatch):
+    """Ctrl-C or SIGTERM during an entry: that run is unfinished, so it is no result (it was once recorded
+    as ok with the metrics of step 1,120 of 15,000), no later entry starts, and --resume runs it again."""
+    _tiny_registry(tmp_path, monkeypatch)
+    out = tmp_path / "out"
+    with pytest.raises(bench.BenchInterrupted, match="--resume"), _signal_during_the_first_iteration():
         run_suite("tiny", out=out)
     (record,) = json.loads((out / "results.json").read_text())["records"]
     assert record["key"] == "gan/ring@seed0" and record["status"] == "interrupted" and "metrics" not in record
-    monkeypatch.setattr(Trainer, "fit", real_fit)
     data = run_suite("tiny", out=out, resume=True)
     assert [(r["key"], r["status"]) for r in data["records"]] == [("gan/ring@seed0", "ok"), ("gan/ring@seed1", "ok")]
     # no lost work: the stopped attempt continued from its checkpoint, to the result of an uninterrupted run
@@ -473,20 +482,10 @@ def test_stopping_the_submitting_command_cancels_the_jobs_still_running(monkeypa
 
 def test_a_stopped_attempt_of_a_since_changed_preset_is_not_continued(tmp_path, monkeypatch):
     """The checkpoint's configuration no longer matches the preset: --resume trains that entry afresh and says so."""
-    from ganzoo.harness.train.trainer import Trainer
-
     _tiny_registry(tmp_path, monkeypatch)
     out = tmp_path / "out"
-    real_fit = Trainer.fit
-
-    def interrupted_fit(self):
-        self.stop.reason = "SIGINT"
-        return real_fit(self)
-
-    monkeypatch.setattr(Trainer, "fit", interrupted_fit)
-    with pytest.raises(bench.BenchInterrupted):
+    with pytest.raises(bench.BenchInterrupted), _signal_during_the_first_iteration():
         run_suite("tiny", out=out)
-    monkeypatch.setattr(Trainer, "fit", real_fit)
     registry = tmp_path / "registry.toml"
     registry.write_text(registry.read_text().replace("hidden = 8", "hidden = 9"))
     first = run_suite("tiny", out=out, resume=True)["records"][0]
