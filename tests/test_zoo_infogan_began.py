@@ -92,6 +92,11 @@ def test_began_discriminator_is_an_autoencoder_scored_by_l1_reconstruction():
     assert isinstance(nets.G.net[-1], torch.nn.Tanh)
     _, linear = _began(g_tanh=False)  # the paper's G: no output non-linearity
     assert not any(isinstance(m, torch.nn.Tanh) for m in linear.G.modules())
+    # networks=dcgan: the same autoencoder D and L1 losses on the batch-norm DCGAN family
+    _, dcgan = _began(networks="dcgan", base_channels=4)
+    assert dcgan.D(x).shape == x.shape and dcgan.G(torch.rand(4, 8) * 2 - 1).shape == x.shape
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in dcgan.D.encoder.modules())
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in dcgan.D.decoder.modules())
 
 
 def test_began_k_controller_and_convergence_measure():

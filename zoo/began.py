@@ -32,15 +32,21 @@ Deviations from the paper:
   (decay 0.99) of the per-step measure, which is also logged as ``M_global_step``; the paper plots it
   per step.
 - G ends with tanh so samples stay in the data's [−1, 1]; the paper's G has no output
-  non-linearity (``g_tanh=False`` drops it; on MNIST that did not prevent the collapse the preset
-  shows, docs/zoo.md).
-- The MNIST preset: 32×32, n = 16 channels, one convolution per stage instead of two, h = z = 32,
-  batch 32, bf16 autocast and a few thousand iterations on a CPU budget; the paper trains on CelebA
-  at 64–128 px with n = 64–128, two convolutions per stage, batch 16. The preset's learning rate is
-  2e-4 (paper: 1e-4) to get there within the budget.
+  non-linearity (``g_tanh=False`` drops it).
+- ``networks="dcgan"`` swaps §3.5's ELU networks for the zoo's batch-norm DCGAN family: G is the DCGAN
+  generator, D's encoder its strided convolutions and D's decoder another DCGAN generator (h → image).
+  The MNIST preset uses it: with the paper's networks at a CPU budget (n = 16–32, one or two
+  convolutions per stage, a few thousand iterations) G settled on near-blank images, one class, in
+  every setting tried (docs/zoo.md).
+- The MNIST preset: 32×32, base width 32, h = z = 32, γ = 1 (the paper shows 0.3–0.7; on MNIST with
+  these networks 0.5 drew 4 digit classes and 0.7 nine), batch 32, bf16 and 3,000 iterations on a
+  CPU budget, lr 2e-4 (paper: 1e-4; at 1e-4 the one seed tried drew a single class); the paper trains
+  on CelebA at 64–128 px, n = 64–128, batch 16.
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 import torch
 from pydantic import Field
@@ -48,6 +54,7 @@ from torch import Tensor, nn
 
 from ganzoo.harness.plugin import (Batch, DataKind, Family, GANPlugin, ModelConfig, ModelSpec, Networks,
                                    OptimizerSpec, Phase, PhaseResult, PlateauSpec, StepContext)
+from ganzoo.zoo.blocks import ImageEncoder, ImageGenerator
 
 
 class BEGANConfig(ModelConfig):
@@ -64,6 +71,10 @@ class BEGANConfig(ModelConfig):
     plateau_patience: int = Field(1000, ge=1, description=(
         "Iterations without a new minimum of M_global before both learning rates are halved"))
     m_smoothing: float = Field(0.99, ge=0, lt=1, description="EMA decay of the reported M_global")
+    networks: Literal["paper", "dcgan"] = Field("paper", description=(
+        "paper: §3.5's ELU networks (channels, convs); dcgan: the zoo's DCGAN family (batch norm, strided "
+        "convolutions) for G and for D's encoder and decoder, base_channels wide"))
+    base_channels: int = Field(32, ge=1, le=1024, description="networks=dcgan: width of the DCGAN-family networks")
 
 
 def _conv_block(c_in: int, c_out: int, convs: int = 2) -> list[nn.Module]:
@@ -115,12 +126,13 @@ class Encoder(nn.Module):
 
 
 class AutoencoderD(nn.Module):
-    """BEGAN's discriminator: D(v) is the reconstruction of v."""
+    """BEGAN's discriminator: D(v) is the reconstruction of v (the paper's networks, or any encoder/decoder)."""
 
-    def __init__(self, channels: int, n: int, hidden_dim: int, resolution: int, convs: int = 2) -> None:
+    def __init__(self, channels: int, n: int, hidden_dim: int, resolution: int, convs: int = 2, *,
+                 encoder: nn.Module | None = None, decoder: nn.Module | None = None) -> None:
         super().__init__()
-        self.encoder = Encoder(channels, n, hidden_dim, resolution, convs)
-        self.decoder = Decoder(hidden_dim, n, channels, resolution, tanh=False, convs=convs)
+        self.encoder = encoder or Encoder(channels, n, hidden_dim, resolution, convs)
+        self.decoder = decoder or Decoder(hidden_dim, n, channels, resolution, tanh=False, convs=convs)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.decoder(self.encoder(x))
@@ -147,9 +159,11 @@ class BEGAN(GANPlugin):
             "which is logged as M_global_step.",
             "G ends with tanh so samples stay in [−1, 1] (g_tanh=false drops it); the paper's G has no output "
             "non-linearity.",
-            "The MNIST preset uses 32×32, n = 16, one convolution per stage (paper: two), h = z = 32, batch 32, "
-            "bf16 and a few thousand iterations on a CPU budget; the paper trains on CelebA at 64–128 px, "
-            "n = 64–128, batch 16; the preset's lr is 2e-4 (paper 1e-4).",
+            "networks=dcgan (the MNIST preset) uses the zoo's batch-norm DCGAN family for G and for D's encoder and "
+            "decoder instead of §3.5's ELU networks, which collapsed to blank images at a CPU budget.",
+            "The MNIST preset uses 32×32, base width 32, h = z = 32, γ = 1 (paper: 0.3–0.7), batch 32, bf16, "
+            "3,000 iterations and lr 2e-4 (paper 1e-4) on a CPU budget; the paper trains on CelebA at 64–128 px, "
+            "n = 64–128, batch 16.",
         ),
     )
     Config = BEGANConfig
@@ -167,6 +181,12 @@ class BEGAN(GANPlugin):
         c, data = self.config, self.data
         if data.resolution < 8 or data.resolution & (data.resolution - 1):
             raise ValueError(f"BEGAN's networks need a power-of-two resolution ≥ 8, got {data.resolution}")
+        if c.networks == "dcgan":  # batch-norm DCGAN family: G, and D = its strided encoder + a G-shaped decoder
+            b = c.base_channels
+            return {"G": ImageGenerator(c.latent_dim, data.channels, data.resolution, b),
+                    "D": AutoencoderD(data.channels, b, c.hidden_dim, data.resolution,
+                                      encoder=ImageEncoder(data.channels, data.resolution, b, c.hidden_dim),
+                                      decoder=ImageGenerator(c.hidden_dim, data.channels, data.resolution, b))}
         return {"G": Decoder(c.latent_dim, c.channels, data.channels, data.resolution, tanh=c.g_tanh, convs=c.convs),
                 "D": AutoencoderD(data.channels, c.channels, c.hidden_dim, data.resolution, c.convs)}
 
