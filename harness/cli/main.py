@@ -6,12 +6,14 @@ them: :mod:`.catalog` (list, show, presets), :mod:`.run`, :mod:`.bench`, :mod:`.
 classifier train), :mod:`.sample`, :mod:`.export`, :mod:`.report`, :mod:`.translate` and :mod:`.check`. The
 command modules never import this one; what they share is in :mod:`.common`. Command modules import only
 typer and rich at module level (torch, matplotlib and the registry load inside the commands), so
-``ganzoo --help`` and a typo answer at once; ``tests/test_cli_startup.py`` keeps it so. The process
+``ganzoo --help`` and a typo answer at once; ``tests/test_cli_startup.py`` keeps it so. ``ganzoo run``
+defers cyclic garbage collection until training starts (:mod:`..train.startup_gc`), and the process
 ends without the interpreter's module teardown (:mod:`.process_exit`).
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Optional
 
 import typer
@@ -19,6 +21,7 @@ from rich.markup import escape
 
 from .common import err, user_errors
 from .help import Command, Group
+from ..train.startup_gc import defer_collection
 from .process_exit import exit_process
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, cls=Group,
@@ -79,8 +82,11 @@ def _user_errors() -> tuple[type[Exception], ...]:
 
 
 def main() -> None:
-    """The ``ganzoo`` command. It ends through :func:`.process_exit.exit_process`: the atexit handlers
+    """The ``ganzoo`` command. ``ganzoo run`` collects no cyclic garbage until its first iteration
+    (:mod:`..train.startup_gc`). It ends through :func:`.process_exit.exit_process`: the atexit handlers
     run, the interpreter's module teardown (0.5–1.3 s with torch loaded) does not."""
+    if sys.argv[1:2] == ["run"]:
+        defer_collection()
     try:
         _run_app()
     except SystemExit as stop:

@@ -30,7 +30,7 @@ from ..report.progress import TrainingProgress
 from ..report.rundir import RunDir, StorageError, out_of_space
 from ..report.throughput import Throughput
 from ..report.trackers import RunTracker, accelerator_options, parse_log_with
-from . import state
+from . import startup_gc, state
 from .build import (LearningRates, PluginContractError, build_networks, check_machine,  # noqa: F401
                     check_phases, initial_state, rule_context)
 from .checkpoint import CheckpointStore
@@ -204,6 +204,7 @@ class Trainer:
 
     def _loop(self, progress: TrainingProgress, deadline: float | None) -> None:
         train = self.run.train
+        startup_gc.settle()  # the `ganzoo run` command deferred collection while it started
         self.checkpointed_at = time.monotonic()
         self.throughput.resume_clock()
         clock_step = self.step
