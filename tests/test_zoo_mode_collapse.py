@@ -111,6 +111,12 @@ def test_unrolled_builds_for_images():
     result = run_phase(plugin, nets, "generator", batch)
     assert torch.isfinite(result.loss)
     assert all(torch.equal(b, buffers_before[n]) for n, b in nets.D.named_buffers())  # BN stats untouched
+    # d_base_channels narrows D alone (the paper's Stacked MNIST experiment: D at ½ or ¼ of G's size)
+    narrow = Networks(Unrolled(Unrolled.Config(base_channels=8, d_base_channels=2, latent_dim=8), MNIST).build())
+    wide = Networks(Unrolled(Unrolled.Config(base_channels=8, latent_dim=8), MNIST).build())
+    count = lambda net: sum(p.numel() for p in net.parameters())  # noqa: E731
+    assert count(narrow.G) == count(wide.G) and count(narrow.D) < count(wide.D) / 4
+    assert nets.D(batch.real).shape == (4,) and narrow.D(batch.real).shape == (4,)
 
 
 # -- VEEGAN --------------------------------------------------------------------------------------------

@@ -74,9 +74,11 @@ class ImageGAN(GANPlugin):
                               num_classes=classes, embed_dim=c.embed_dim, conditioning=c.g_conditioning)
 
     def discriminator(self, **options) -> nn.Module:
-        """D for this data: packed input channels, and the architecture tricks the run asks for."""
+        """D for this data: packed input channels, and the architecture tricks the run asks for; D's width is
+        ``base_channels``, or ``d_base_channels`` where a model's config has it and sets it."""
+        width = getattr(self.config, "d_base_channels", None) or self.config.base_channels
         return ImageDiscriminator(self.data.channels * self.data.pack, self.data.resolution,
-                                  self.config.base_channels, minibatch_std=self.tricks.minibatch_std,
+                                  width, minibatch_std=self.tricks.minibatch_std,
                                   minibatch_discrimination=self.tricks.minibatch_discrimination, **options)
 
     def build(self):
