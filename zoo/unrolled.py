@@ -56,6 +56,11 @@ class UnrolledConfig(PointsOrImagesConfig):
         "gives D ½ or ¼ of G's size"))
 
 
+def at_least_float32(t: Tensor) -> Tensor:
+    """Half-precision logits go up to float32 for the loss; float64 stays float64 (the gradient checks)."""
+    return t if t.dtype in (torch.float32, torch.float64) else t.float()
+
+
 def unrolled_parameters(D, params: dict[str, Tensor], buffers: dict[str, Tensor], real: Tensor, fake: Tensor,
                         steps: int, lr: float, optimizer: str = "sgd", real_target: float = 1.0,
                         betas: tuple[float, float] = (0.5, 0.999), eps: float = 1e-4) -> dict[str, Tensor]:
@@ -68,7 +73,7 @@ def unrolled_parameters(D, params: dict[str, Tensor], buffers: dict[str, Tensor]
     def d_loss(p: dict[str, Tensor], b: dict[str, Tensor]) -> Tensor:  # b: copies of D's buffers (BN statistics)
         real_logits = functional_call(D, (p, b), (real,))
         fake_logits = functional_call(D, (p, b), (fake,))
-        return losses.bce_discriminator(real_logits.float(), fake_logits.float(), real_target)
+        return losses.bce_discriminator(at_least_float32(real_logits), at_least_float32(fake_logits), real_target)
 
     # torch.func.grad's result stays differentiable w.r.t. what d_loss captures (fake, hence G) and
     # w.r.t. the incoming parameters: the create_graph=True of eq. 7's second-order term.
