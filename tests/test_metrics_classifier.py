@@ -50,6 +50,18 @@ def test_cache_key_follows_recipe_and_split_plan(mnist_data_dir, monkeypatch):
     assert "held-out" in description or "train" in description
 
 
+def test_training_works_when_called_under_no_grad(monkeypatch):
+    """A caller measuring samples under torch.no_grad() may be the first to need the classifier."""
+    monkeypatch.setitem(classifier_module.RECIPE, "steps", 2)
+    images, labels = torch.rand(16, 1, 28, 28) * 2 - 1, torch.arange(16) % 10
+    torch.manual_seed(0)
+    before = MnistCnn().state_dict()  # the initial weights _train starts from (it seeds with `seed`)
+    with torch.no_grad():
+        model = classifier_module._train(images, labels, seed=0)
+        assert not torch.is_grad_enabled()  # the caller's mode is back
+    assert any(not torch.equal(before[k], v) for k, v in model.state_dict().items() if v.is_floating_point())
+
+
 def test_missing_data_is_a_metric_error(tmp_path):
     with pytest.raises(MetricError, match="no MNIST split"):
         train_mnist_classifier(tmp_path, tmp_path / "cache")

@@ -172,7 +172,8 @@ def plan_digits(data_dir: Path, role: str) -> tuple[Tensor, Tensor]:
 
 def _train(train_images: Tensor, train_labels: Tensor, seed: int) -> MnistCnn:
     generator = torch.Generator().manual_seed(seed)
-    with torch.random.fork_rng(devices=[]):  # leave the caller's global RNG untouched
+    # leave the caller's global RNG untouched, and train even when called under torch.no_grad()
+    with torch.random.fork_rng(devices=[]), torch.enable_grad():
         torch.manual_seed(seed)
         model = MnistCnn()
         optimizer = torch.optim.AdamW(model.parameters(), lr=RECIPE["max_lr"], weight_decay=RECIPE["weight_decay"])
