@@ -119,16 +119,16 @@ def test_began_k_controller_and_convergence_measure():
     assert plateau.diagnostic == "M_global" and plateau.factor == 0.5
 
 
-# -- the MNIST presets (slow: BEGAN ~5, InfoGAN ~25–50 CPU-minutes) ---------------------------------------------
+# -- the MNIST presets (slow: BEGAN ~5, InfoGAN ~25–50 CPU-minutes) -------------------------------
 @pytest.mark.slow
 @pytest.mark.parametrize("model", ["infogan", "began"])
 def test_mnist_presets_reach_the_issue_targets(model, shared_data, tmp_path):
     """Seed 0 of each preset. InfoGAN: c₁ agrees with the classifier's digit (best one-to-one
     assignment) on ≥ 85 % of samples: seed 0 reached 90.6 % (seeds 0–4: 90.6 / 89.65 / 88.8 / 78.95 /
     98.5 %; the DCGAN family 63–74 %). The issue's 90 % holds on seeds 0 and 4; the others share 4 and 9
-    (seed 3 also 2 and 3) between two codes (docs/zoo.md). BEGAN: all 10 digits drawn (seed 0 does; 6 of seeds 0–9 do); M_global
-    falls and is in summary.json.
-    GANZOO_ZOO_RUN_DIR=DIR measures DIR/<model>-mnist runs already trained instead of training."""
+    (seed 3 also 2 and 3) between two codes (docs/zoo.md). BEGAN: all 10 digits drawn (seed 0 does; 6 of
+    seeds 0–9 do); M_global falls and is in summary.json. GANZOO_ZOO_RUN_DIR=DIR measures
+    DIR/<model>-mnist runs already trained instead of training."""
     from ganzoo.harness.contract import registry
     from ganzoo.harness.report.rundir import RunDir
     from ganzoo.harness.train.resolve import resolve_run

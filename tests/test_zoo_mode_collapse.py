@@ -12,7 +12,7 @@ from ganzoo.harness.plugin import losses
 from ganzoo.zoo.ali import ALI
 from ganzoo.zoo.dragan import DRAGAN
 from ganzoo.zoo.gdpp import GDPP, gdpp_loss
-from ganzoo.zoo.unrolled import Unrolled
+from ganzoo.zoo.unrolled import Unrolled, unrolled_parameters
 from ganzoo.zoo.veegan import VEEGAN
 
 RING = DataInfo(name="ring", kind=DataKind.points2d, shape=(2,))
@@ -92,11 +92,11 @@ def test_unrolled_gradient_includes_the_second_order_term():
     torch.testing.assert_close(ours, grads(nets.G))
 
 
-@pytest.mark.parametrize("data,unroll_lr", [(MNIST, 0.5), (MNIST, 0.01), (RING, 0.05)], ids=["conv-bn-0.5", "conv-bn-0.01", "mlp-0.05"])
+@pytest.mark.parametrize("data,unroll_lr", [(MNIST, 0.5), (MNIST, 0.01), (RING, 0.05)],
+                         ids=["conv-bn-0.5", "conv-bn-0.01", "mlp-0.05"])
 def test_unrolled_generator_gradient_matches_finite_differences(data, unroll_lr):
     """In float64, the gradient of G's unrolled loss w.r.t. the fakes agrees with central differences,
     through K = 3 steps of a batch-norm conv D: the Stacked MNIST collapse is not a broken second-order path."""
-    from ganzoo.zoo.unrolled import unrolled_parameters
     torch.manual_seed(0)
     config = dict(base_channels=4, latent_dim=8) if data is MNIST else dict(hidden=16, depth=2)
     plugin = Unrolled(Unrolled.Config(unroll_steps=3, unroll_lr=unroll_lr, **config), data)
