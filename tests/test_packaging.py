@@ -32,10 +32,15 @@ def test_every_subpackage_is_listed_in_pyproject():
             assert package in listed, f"{package} ({init.parent}) is missing from [tool.setuptools] packages"
 
 
-def test_registry_toml_sits_where_the_harness_looks_for_it():
+def test_registry_toml_is_package_data_and_the_top_level_file_links_to_it():
+    """A wheel holds only package data: the presets live in ganzoo.harness; the checkout's
+    top-level registry.toml (the product owner's layout) is a link to that one file."""
     from ganzoo.harness.contract.presets import registry_path
 
-    assert registry_path() == REPO / "registry.toml"
+    assert registry_path() == REPO / "harness" / "registry.toml"
+    assert (REPO / "registry.toml").resolve() == registry_path().resolve()
+    pyproject = (REPO / "pyproject.toml").read_text()
+    assert '"registry.toml"' in pyproject.split("[tool.setuptools.package-data]")[1].split("[tool.pytest")[0]
 
 
 def test_ganzoo_is_a_light_regular_package_whose_names_are_the_api():

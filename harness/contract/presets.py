@@ -24,6 +24,7 @@ import difflib
 
 import os
 import tomllib
+from importlib import resources
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -59,11 +60,15 @@ class Preset(BaseModel):
 
 
 def registry_path() -> Path:
-    """``$GANZOO_REGISTRY`` if set, else the ``registry.toml`` at the top of the ganzoo checkout."""
+    """``$GANZOO_REGISTRY`` if set, else the ``registry.toml`` shipped inside the package.
+
+    It is package data of ``ganzoo.harness`` (``harness/registry.toml``; the checkout's top-level
+    ``registry.toml`` is a link to it), so a wheel install has every preset and suite too.
+    """
     override = os.environ.get("GANZOO_REGISTRY")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parents[2] / "registry.toml"
+    return Path(str(resources.files("ganzoo.harness").joinpath("registry.toml")))
 
 
 def format_errors(error: ValidationError, path: Path | str, table: str, fields: Iterable[str] = ()) -> str:
