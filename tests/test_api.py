@@ -62,8 +62,9 @@ def test_dotted_and_nested_overrides_reach_the_config(tmp_path):
 def test_generator_samples_are_the_runs_own(tmp_path_factory):
     """Same seed → same samples as `ganzoo sample`'s path, and as the run's final evaluation (its metrics)."""
     run = points_run(tmp_path_factory)
-    g = ganzoo.load(run)
+    g = ganzoo.load(run, which="ema")
     assert g.which == "ema" and g.shape == (2,) and g.num_classes is None and g.step == 60
+    assert ganzoo.load(run).which == "raw"  # the trained generator: the default of every command
     plugin, nets, ema = load_networks(run.path)
     assert torch.equal(g.sample(64, seed=5), generate(plugin, ema, 64, 5, torch.device("cpu")))
     raw = ganzoo.load(run.path, which="raw")

@@ -32,21 +32,21 @@ def exported(tmp_path_factory):
 def test_export_load_sample_reproduces_the_run(exported, tmp_path):
     run, path, printed = exported
     artifact = ganzoo.load(path)
-    assert artifact.which == "ema" and artifact.model == "gan" and artifact.shape == (2,) and artifact.step == 60
+    assert artifact.which == "raw" and artifact.model == "gan" and artifact.shape == (2,) and artifact.step == 60
     for seed in (0, 12345):
         assert torch.equal(artifact.sample(700, seed=seed), run.load().sample(700, seed=seed))  # bit for bit
-    scored = ganzoo.evaluate(artifact)["metrics"]  # as the run scored its EMA generator at the end
+    scored = ganzoo.evaluate(artifact)["metrics"]  # as the run scored its trained generator at the end
     assert {k: float(v) for k, v in scored.items()} == \
-        {k: float(v) for k, v in run.summary["metrics_by_generator"]["ema"].items()}
+        {k: float(v) for k, v in run.summary["metrics_by_generator"]["raw"].items()}
     from ganzoo.harness.api.artifact import file_sha256
 
     assert f"sha256 {file_sha256(path)}" in printed
     assert torch.equal(ganzoo.load(path, sha256=file_sha256(path)).sample(5), artifact.sample(5))
-    raw = ganzoo.export(run, tmp_path / "raw.safetensors", which="raw")
-    assert raw["generator"] == "raw" and json.loads(raw["networks"]) == ["G"]  # no discriminator in the file
-    assert torch.equal(ganzoo.load(tmp_path / "raw.safetensors").sample(50), run.load("raw").sample(50))
-    with pytest.raises(ganzoo.ArtifactError, match="holds the raw generator only"):
-        ganzoo.load(tmp_path / "raw.safetensors", which="ema")
+    ema = ganzoo.export(run, tmp_path / "ema.safetensors", which="ema")
+    assert ema["generator"] == "ema" and json.loads(ema["networks"]) == ["G"]  # no discriminator in the file
+    assert torch.equal(ganzoo.load(tmp_path / "ema.safetensors").sample(50), run.load("ema").sample(50))
+    with pytest.raises(ganzoo.ArtifactError, match="holds the ema generator only"):
+        ganzoo.load(tmp_path / "ema.safetensors", which="raw")
 
 
 def test_a_changed_or_foreign_file_is_refused(exported, tmp_path):

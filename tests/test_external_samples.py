@@ -42,7 +42,7 @@ def test_an_npz_of_points_scores_like_the_run(tmp_path_factory, tmp_path):
     result = cli("eval", "--samples", str(tmp_path / "points.npz"), "--dataset", "grid", "--seed", str(SEED), "--json")
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout)
-    assert as_numbers(record["metrics"]) == as_numbers(run.summary["metrics_by_generator"]["ema"])
+    assert as_numbers(record["metrics"]) == as_numbers(run.summary["metrics_by_generator"]["raw"])
     assert record["protocol"]["reverse_kl"]["metric"] == "mixture" and record["n"] == EVAL_SAMPLES
     assert as_numbers(ganzoo.evaluate(points, dataset="grid")["metrics"]) == as_numbers(record["metrics"])
     np.save(tmp_path / "points.npy", points.numpy().astype(np.float64))

@@ -14,12 +14,12 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ..contract.config import RunConfig
+from ..contract.config import DEFAULT_GENERATOR, RunConfig
 from ..contract.plugin import GANPlugin, Networks
 from ..contract.spec import DataInfo
 from ..evaluation.sampling import SampleError, generate, sample_labels
 from ..report.rundir import RunDirError
-from ..train.checkpoint import NAME, CheckpointError, CheckpointStore, load_networks
+from ..train.checkpoint import NAME, CheckpointStore, load_networks, pick_generator
 from .artifact import ArtifactError, describe, read_artifact, write_artifact
 
 WHICH = ("ema", "raw")
@@ -119,8 +119,8 @@ def load(source: Any, which: str | None = None, *, checkpoint: str | int = "last
          sha256: str | None = None) -> Generator:
     """A :class:`Generator` from a run directory (a ``Run`` too) or an exported ``.safetensors`` file.
 
-    ``which``: ``"ema"`` (the moving average, when the run kept one), ``"raw"`` (the trained weights), or
-    None for the one ``ganzoo sample`` uses (EMA when present). ``checkpoint``: ``last``, ``best`` or a step
+    ``which``: ``"raw"`` (the trained weights; the default, as for every command) or ``"ema"`` (the
+    moving average, when the run kept one). An exported file holds one of them: None takes it. ``checkpoint``: ``last``, ``best`` or a step
     (run directories). ``sha256``: the expected sha256 of an artifact file (checked before loading)."""
     if which is not None and which not in WHICH:
         raise SampleError(f"which must be 'ema' or 'raw', got {which!r}")
@@ -140,10 +140,9 @@ def load(source: Any, which: str | None = None, *, checkpoint: str | int = "last
                           "or an exported .safetensors file")
     checkpoint = int(checkpoint) if isinstance(checkpoint, str) and checkpoint.isdigit() else checkpoint
     plugin, nets, ema = load_networks(path, checkpoint, device=device)
-    if which == "ema" and ema is None:
-        raise CheckpointError(f"{path} kept no EMA generator (train.ema_decay was not set); use which='raw'")
-    chosen = "raw" if which == "raw" or ema is None else "ema"
+    chosen = which or DEFAULT_GENERATOR
+    chosen_nets = pick_generator(nets, ema, chosen, path)
     named = NAME.match(CheckpointStore(path / "checkpoints").resolve(checkpoint).name)
     step = int(named.group(1)) if named else None
-    return Generator(plugin, ema if chosen == "ema" else nets, which=chosen, run=RunConfig.from_run_dir(path),
+    return Generator(plugin, chosen_nets, which=chosen, run=RunConfig.from_run_dir(path),
                      source=path.name, step=step)

@@ -1,7 +1,7 @@
 """``ganzoo.evaluate(...)``: score a run's checkpoint, a loaded generator, or samples from anywhere.
 
 - a run (``Run`` or its directory): :func:`evaluate_run`, what ``ganzoo eval RUN_DIR`` does — the
-  checkpoint's generator (EMA when kept) on ``n`` samples, the record appended to summary.json;
+  checkpoint's trained generator (or, asked, its EMA) on ``n`` samples, the record appended to summary.json;
 - a :class:`Generator` (e.g. from an exported file): ``n`` of its samples, scored on its dataset;
 - samples — a folder of images, an .npy/.npz/.pt file, a tensor or array — with ``dataset=``: what
   ``ganzoo eval --samples PATH --dataset NAME`` does (``evaluation.external``).
@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from ..contract.config import RunConfig
+from ..contract.config import DEFAULT_GENERATOR, RunConfig
 from ..contract.errors import ConfigError
 from ..contract.spec import DataKind
 from ..data.catalog import dataset_kind, open_dataset
@@ -30,7 +30,7 @@ from ..evaluation.images import choose_plan, evaluate_images
 from ..evaluation.scoring import balanced_labels, evaluate_with_protocols, generate
 from ..metrics import MetricError
 from ..report.rundir import write_json_atomic
-from ..train.checkpoint import load_networks
+from ..train.checkpoint import load_networks, pick_generator
 from ..train.evaluator import EVAL_SEED_OFFSET
 from ..train.locations import data_dir_for, extractor_weights_for
 from .generator import Generator
@@ -40,8 +40,9 @@ RUN_SEED = 2024  # `ganzoo eval RUN_DIR`'s default seed (noise and reference dra
 
 def evaluate_run(run_dir: Path, *, metrics: list[str] | None = None, extractor: str | None = None, n: int = 10_000,
                  which: str | int = "last", data_dir: Path | None = None, seed: int = RUN_SEED,
-                 extractor_weights: Path | None = None) -> dict[str, Any]:
-    """Evaluate the checkpoint ``which`` of a run; returns the record appended to summary.json."""
+                 extractor_weights: Path | None = None, generator: str = DEFAULT_GENERATOR) -> dict[str, Any]:
+    """Evaluate the checkpoint ``which`` of a run, through its trained generator (``raw``, the default
+    everywhere) or its EMA (``ema``); returns the record appended to summary.json, labelled with it."""
     run_dir = Path(run_dir)
     device = torch.device("cpu")
     plugin, nets, ema = load_networks(run_dir, which=which, device=device)
@@ -52,7 +53,7 @@ def evaluate_run(run_dir: Path, *, metrics: list[str] | None = None, extractor: 
         extractor = extractor or run.train.eval_extractor
     source = open_dataset(run.dataset, DataRequest(seed=run.train.seed, data_dir=data_dir,
                                                    resolution=run.train.resolution, holdout=run.train.holdout))
-    sampling = ema or nets
+    sampling = pick_generator(nets, ema, generator, run_dir)
     if source.info.kind != DataKind.images:
         if metrics or extractor:
             raise MetricError(f"{run.dataset} is {source.info.kind.value} data: only its mixture metrics apply; "
@@ -67,7 +68,8 @@ def evaluate_run(run_dir: Path, *, metrics: list[str] | None = None, extractor: 
         options = {"weights": extractor_weights} if extractor_weights else None
         values, protocols = evaluate_images(fake, labels, source, plan, data_dir=data_dir, device=device, seed=seed,
                                             extractor_options=options)
-    record = {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "checkpoint": which, "ema": ema is not None,
+    record = {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "checkpoint": which, "generator": generator,
+              "ema": generator == "ema",
               "n": n, "seed": seed, "metrics": values, "protocol": protocols}
     summary_path = run_dir / "summary.json"
     summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
@@ -106,7 +108,8 @@ def evaluate(what: Any, *, dataset: str | None = None, metrics: list[str] | str 
              extractor: str | None = None, n: int | None = None, seed: int | None = None,
              data_dir: str | Path | None = None, checkpoint: str | int = "last", holdout: int = 2000,
              value_range: str | None = None, key: str | None = None, labels: Any = None,
-             extractor_weights: str | Path | None = None, resolution: int | None = None) -> dict[str, Any]:
+             extractor_weights: str | Path | None = None, resolution: int | None = None,
+             generator: str = DEFAULT_GENERATOR) -> dict[str, Any]:
     """Metrics (with the protocol of each) of a run, a generator, or samples; see the module docstring.
 
     ``metrics``: fid, kid, prdc, is, modes, accuracy, class-coverage (images; 2-D points always get
@@ -114,7 +117,8 @@ def evaluate(what: Any, *, dataset: str | None = None, metrics: list[str] | str 
     inception (CIFAR-10's when its weights are here), timm:NAME. ``seed``: for samples, the ``train.seed``
     whose reference draw to use (0); for a run, the noise seed (2024, as ``ganzoo eval``); for a generator,
     its run's ``train.seed`` (with ``n`` its ``train.eval_samples``: the numbers its run reported). ``value_range``:
-    ``"0,1"`` or ``"0,255"`` when float samples are not in [-1, 1]. ``resolution``: score images of another
+    ``"0,1"`` or ``"0,255"`` when float samples are not in [-1, 1]. ``generator``: a run's ``raw`` (trained,
+    the default) or ``ema`` generator. ``resolution``: score images of another
     square size as a run with that ``train.resolution`` does (reference images resized to it). Returns ``{"metrics", "protocol", …}``."""
     if isinstance(metrics, str):
         metrics = [m.strip() for m in metrics.split(",") if m.strip()]
@@ -127,7 +131,8 @@ def evaluate(what: Any, *, dataset: str | None = None, metrics: list[str] | str 
             raise ConfigError(f"{path} is a run on {saved.dataset}; dataset={dataset!r} applies to samples only")
         which = int(checkpoint) if isinstance(checkpoint, str) and checkpoint.isdigit() else checkpoint
         return evaluate_run(Path(path), metrics=metrics, extractor=extractor, n=n or 10_000, which=which,
-                            data_dir=data_dir, seed=RUN_SEED if seed is None else seed, extractor_weights=weights)
+                            data_dir=data_dir, seed=RUN_SEED if seed is None else seed, extractor_weights=weights,
+                            generator=generator)
     if isinstance(what, Generator):  # by default exactly as its run scored it at the end
         train = what.run.train
         count, run_seed = n or train.eval_samples, train.seed if seed is None else seed

@@ -73,7 +73,7 @@ class Run:
         return load(self.path, which, **options)
 
     def sample(self, n: int, labels: Any = None, seed: int = 0, which: str | None = None) -> Any:
-        """``n`` samples from the run's generator (EMA when it kept one), as ``Generator.sample``."""
+        """``n`` samples from the run's generator (the trained one, unless ``which="ema"``), as ``Generator.sample``."""
         return self.load(which).sample(n, labels=labels, seed=seed)
 
     def evaluate(self, metrics: list[str] | None = None, **options: Any) -> dict[str, Any]:

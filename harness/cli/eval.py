@@ -43,6 +43,8 @@ def eval_command(
     n: Annotated[Optional[int], typer.Option("--n", help="Generated samples (and real ones); default 10000 for a "
                                              "run, every sample given with --samples")] = None,
     checkpoint: Annotated[str, typer.Option(help="last | best | STEP")] = "last",
+    generator: Annotated[str, typer.Option("--generator", metavar="raw|ema", help="A run's trained generator (raw, "
+                                           "the default everywhere) or its EMA")] = "raw",
     seed: Annotated[Optional[int], typer.Option(help=f"A run: noise seed (default {RUN_SEED}). --samples: score as a "
                                                 "run with this train.seed would (its reference draw; default 0)")] = None,
     value_range: Annotated[Optional[str], typer.Option("--range", help="With --samples: the scale of float image "
@@ -61,6 +63,10 @@ def eval_command(
     if samples is not None and dataset is None:
         fail("--samples needs --dataset: the dataset the samples imitate (mnist, stacked-mnist, cifar10, ring, grid, "
              "folder:PATH)")
+    if samples is not None and generator != "raw":
+        fail("--generator applies to a run directory; samples are scored as given")
+    if generator not in ("raw", "ema"):
+        fail(f"--generator takes raw (the trained weights) or ema (their moving average), got {generator!r}")
     if run_dir is not None and (dataset or value_range or key or resolution):
         fail("--dataset, --range, --key and --resolution apply to --samples only; a run's are in its config.json")
     if run_dir is not None and not (run_dir / "config.json").is_file():
@@ -70,12 +76,12 @@ def eval_command(
 
     record = evaluate(run_dir if run_dir is not None else samples, dataset=dataset, metrics=chosen, extractor=extractor,
                       n=n, seed=seed, data_dir=data_dir, checkpoint=checkpoint, value_range=value_range, key=key,
-                      extractor_weights=extractor_weights, resolution=resolution)
+                      extractor_weights=extractor_weights, resolution=resolution, generator=generator)
     if as_json:
         Console().print_json(json.dumps(record, default=str))
         return
     if run_dir is not None:
-        title = f"{run_dir}: checkpoint {checkpoint}{' (EMA)' if record['ema'] else ''}, n = {record['n']}"
+        title = f"{run_dir}: checkpoint {checkpoint}, {record['generator']} generator, n = {record['n']}"
     else:
         title = f"{record['samples']} as {dataset} samples, n = {record['n']}"
     table = Table(title=title)

@@ -18,7 +18,7 @@ from .common import fail, out
 def export(
     run_dir: Annotated[Path, typer.Argument(help="A run directory written by `ganzoo run`")],
     output: Annotated[Path, typer.Option("--out", help="File to write, e.g. gan-ring.safetensors")],
-    which: Annotated[Optional[str], typer.Option(help="ema | raw (default: ema when the run kept one)")] = None,
+    which: Annotated[Optional[str], typer.Option(help="raw | ema (default: raw, the trained generator, as everywhere)")] = None,
     checkpoint: Annotated[str, typer.Option(help="'last', 'best' or a step number")] = "last",
 ) -> None:
     """Export a run's trained generator (weights + model, config, data shape, sha256) to one file."""

@@ -25,7 +25,7 @@ def run(
     steps: Annotated[Optional[int], typer.Option(metavar="N", help="Training iterations (default: the preset's)")] = None,
     batch_size: Annotated[Optional[int], typer.Option("--batch-size", metavar="N", help="Batch size per process (default: the preset's)")] = None,
     seed: Annotated[Optional[int], typer.Option(metavar="N", help="Random seed (default: the preset's, else 0)")] = None,
-    precision: Annotated[Optional[str], typer.Option(metavar="MODE", help="fp32 | bf16 | fp16 (default: the preset's, else fp32)")] = None,
+    precision: Annotated[Optional[str], typer.Option(metavar="MODE", help="auto | fp32 | bf16 | fp16 (default: the preset's, else auto: bf16 where the hardware runs it natively, else fp32)")] = None,
     out_dir: Annotated[Optional[Path], typer.Option("--out", metavar="RUN_DIR", help="Run directory (default runs/MODEL-DATASET-TIME)")] = None,
     assignments: Annotated[Optional[list[str]], typer.Option("--set", metavar="KEY=VALUE", help="Override a field: key=value "
                                                              "(model field, or train.FIELD)")] = None,

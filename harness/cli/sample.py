@@ -92,15 +92,18 @@ def sample(
     checkpoint: Annotated[str, typer.Option(metavar="WHICH", help="'last', 'best' or a step number")] = "last",
     view: Annotated[Optional[str], typer.Option(metavar="NAME", help="A named sample view of the plugin "
                                                 "(e.g. traversal)")] = None,
+    generator: Annotated[str, typer.Option("--generator", metavar="raw|ema", help="The trained generator (raw, the "
+                                           "default everywhere) or its EMA")] = "raw",
 ) -> Path:
     """Render a grid of samples (or a named sample view) from a saved run."""
-    from ..train.checkpoint import load_networks
+    from ..train.checkpoint import load_networks, pick_generator
 
     plugin, nets, ema = load_networks(run_dir, int(checkpoint) if checkpoint.isdigit() else checkpoint)
+    nets = pick_generator(nets, ema, generator, run_dir)
     if view is not None:
-        path = render_view_file(plugin, ema or nets, view, out or run_dir / "samples" / f"view_{view}.png", seed)
+        path = render_view_file(plugin, nets, view, out or run_dir / "samples" / f"view_{view}.png", seed)
         typer.echo(f"wrote {path}")
         return path
-    path = render_samples(plugin, ema or nets, out or default_output(run_dir, n, class_index), n, class_index, seed)
+    path = render_samples(plugin, nets, out or default_output(run_dir, n, class_index), n, class_index, seed)
     typer.echo(f"wrote {path}")
     return path

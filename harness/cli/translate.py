@@ -101,12 +101,15 @@ def translate(
     out: Annotated[Optional[Path], typer.Option("--out", metavar="DIR", help="Folder for the PNGs (default RUN_DIR/translations/DIRECTION)")] = None,
     checkpoint: Annotated[str, typer.Option(metavar="WHICH", help="'last', 'best' or a step number")] = "last",
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, metavar="N", help="Images translated at once")] = 64,
+    generator: Annotated[str, typer.Option("--generator", metavar="raw|ema", help="The trained generators (raw, the "
+                                           "default everywhere) or their EMA")] = "raw",
 ) -> Path:
     """Translate a folder of images with a trained image-to-image model."""
-    from ..train.checkpoint import load_networks
+    from ..train.checkpoint import load_networks, pick_generator
 
     plugin, nets, ema = load_networks(run_dir, int(checkpoint) if checkpoint.isdigit() else checkpoint)
+    nets = pick_generator(nets, ema, generator, run_dir)
     target = out or Path(run_dir) / "translations" / direction
-    written = translate_folder(plugin, ema or nets, Path(input), target, direction, batch_size)
+    written = translate_folder(plugin, nets, Path(input), target, direction, batch_size)
     typer.echo(f"translated {len(written)} image(s) {direction} into {target}")
     return target

@@ -14,7 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .tricks_config import TricksConfig
 
-Precision = Literal["fp32", "bf16", "fp16"]
+Precision = Literal["auto", "fp32", "bf16", "fp16"]
+#: the generator every command scores and samples unless told otherwise: the trained weights ("raw");
+#: a run's EMA (train.ema_decay) is scored beside it and labelled "ema"
+DEFAULT_GENERATOR: Literal["raw", "ema"] = "raw"
+GENERATORS = ("raw", "ema")
 
 
 class TrainConfig(BaseModel):
@@ -26,7 +30,9 @@ class TrainConfig(BaseModel):
     batch_size: int = Field(256, ge=1, le=1 << 16, description="Samples per batch, per process")
     seed: int = Field(0, ge=0, description="Seed for weights, noise and data order")
     resolution: int | None = Field(None, ge=8, le=1024, description="Image side length (None: the dataset's own)")
-    precision: Precision = Field("fp32", description="fp32, or bf16/fp16 autocast mixed precision")
+    precision: Precision = Field("auto", description=(
+        "auto (bf16 where the hardware runs it natively: a bf16 GPU, a CPU with AVX512-BF16 or AMX; else fp32), "
+        "fp32, or bf16/fp16 autocast mixed precision"))
     log_every: int = Field(100, ge=1, description="Iterations between records in metrics.jsonl")
     eval_every: int = Field(0, ge=0, description="Iterations between metric evaluations (0: only at the end)")
     eval_samples: int = Field(2500, ge=1, description="Generated samples per evaluation (2,500 in the VEEGAN protocol)")
@@ -50,9 +56,10 @@ class TrainConfig(BaseModel):
     ema_rampup: float | None = Field(0.05, gt=0, le=1, description=(
         "EMA warm-up (stylegan2-ada): the average's half-life is at most this fraction of the iterations "
         "since ema_start, so a short run's average is not dominated by its first steps (None: no warm-up)"))
-    scored_generator: Literal["raw", "ema"] | None = Field(None, description=(
-        "Which generator summary.json → metrics, the best checkpoint and the leaderboard use: the trained one "
-        "(raw) or its EMA (None: ema when ema_decay is set, else raw). Both are always stored"))
+    scored_generator: Literal["raw", "ema"] | None = Field(DEFAULT_GENERATOR, description=(
+        "Which generator summary.json → metrics and the best checkpoint use: the trained one (raw, the default "
+        "everywhere: run, eval, sample, load, the leaderboards) or its EMA. With an EMA both are always scored "
+        "and stored, labelled (None: raw, as ganzoo < 0.2 configs wrote it meant 'ema when kept')"))
     tricks: TricksConfig = Field(default_factory=TricksConfig, description="Harness-side training tricks")
     # -- checkpoints (harness.train.checkpoint) ---------------------------------------------------------
     checkpoint_every: int = Field(1000, ge=0, description=(

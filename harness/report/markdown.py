@@ -104,6 +104,9 @@ def write_report(run_dir: Path) -> Path:
     steps = summary.get("steps", records[-1]["step"] if records else 0)
     preset = f" (preset {config['preset']})" if config.get("preset") else ""
     lines += [f"Status: **{status}** after {steps} iterations{preset}.", ""]
+    precision = config.get("precision") or {}
+    if precision.get("resolved"):
+        lines += [f"Precision: **{precision['resolved']}** ({precision.get('reason', '')}).", ""]
     lines += ["## Final metrics", "", *metric_lines(summary, config), ""]
     if summary.get("metrics") is not None:
         lines += [f"Reading: {reading(summary.get('metrics'))}.", ""]

@@ -259,6 +259,17 @@ def _plain(metrics: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- for `ganzoo sample` and notebooks ----------------------------------------------------------------
+def pick_generator(nets: Any, ema: Any, which: str, run_dir: Path | str) -> Any:
+    """The networks to sample from: the trained ones (``raw``) or those with the EMA generators (``ema``)."""
+    if which not in ("raw", "ema"):
+        raise CheckpointError(f"the generator must be 'raw' (the trained weights) or 'ema' (their moving average), "
+                              f"got {which!r}")
+    if which == "ema" and ema is None:
+        raise CheckpointError(f"{run_dir} kept no EMA generator (train.ema_decay was not set); use the trained "
+                              "one: --generator raw (Python: which='raw')")
+    return ema if which == "ema" else nets
+
+
 def load_networks(run_dir: Path | str, which: str | int | Path = "last", device: torch.device | str = "cpu"):
     """``(plugin, networks, ema_networks_or_None)`` from a run directory's checkpoint.
 

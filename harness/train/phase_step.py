@@ -23,7 +23,7 @@ from .build import PluginContractError, params_of
 from .distributed import Distributed
 from .guard import NonFiniteEvent, NonFiniteGuard
 from .interrupts import StopRequest
-from .precision import PrecisionPolicy
+from .precision import PrecisionChoice, PrecisionPolicy
 from .records import LogWindow
 
 
@@ -31,12 +31,12 @@ class PhaseStepper:
     def __init__(self, plugin: GANPlugin, nets: Networks, step_nets: Networks, phases: list[Phase],
                  optimizers: dict[str, torch.optim.Optimizer], train: TrainConfig, ctx: TrainingContext,
                  dist: Distributed, guard: NonFiniteGuard, throughput: Throughput, window: LogWindow,
-                 stop: StopRequest) -> None:
+                 stop: StopRequest, precision: PrecisionChoice | None = None) -> None:
         self.plugin, self.nets, self.step_nets, self.optimizers = plugin, nets, step_nets, optimizers
         self.train, self.ctx, self.dist, self.guard = train, ctx, dist, guard
         self.throughput, self.window, self.stop = throughput, window, stop
         self.phase_params = {phase.name: params_of(nets, phase.updates) for phase in phases}
-        self.precision = PrecisionPolicy(train.precision, ctx.device)
+        self.precision = PrecisionPolicy(precision or train.precision, ctx.device)
         self.scalers = {phase.name: self.precision.new_scaler() for phase in phases}
         #: each phase's current loss scale, read without a host sync (1.0 when unscaled)
         self.scales = {name: float(s.get_scale()) if s.is_enabled() else 1.0 for name, s in self.scalers.items()}

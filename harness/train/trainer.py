@@ -18,7 +18,7 @@ from accelerate import Accelerator
 from accelerate.utils import set_seed
 from rich.console import Console
 
-from ..contract.config import RunConfig
+from ..contract.config import DEFAULT_GENERATOR, RunConfig
 from ..contract.context import TrainingContext
 from ..contract.plugin import Batch, GANPlugin, Networks, Phase
 from ..contract.registry import LoadedPlugin
@@ -40,6 +40,7 @@ from .evaluator import RunEvaluator
 from .guard import NonFiniteGuard, NonFiniteStop, RollbackRequest
 from .interrupts import TIME_LIMIT, StopRequest
 from .phase_step import PhaseStepper
+from .precision import precision_for
 from .records import LogWindow, progress_stats
 from .state import ResumeError  # noqa: F401 - re-exported
 from .locations import recorded_locations
@@ -107,13 +108,14 @@ class Trainer:
         self.guard = NonFiniteGuard(train.nan_patience, train.nan_policy, train.max_rollbacks)
         self.stop = StopRequest(announce=self.is_main)
         self.stepper = PhaseStepper(self.plugin, self.nets, self.step_nets, self.phases, self.rates.optimizers,
-                                    train, self.ctx, self.dist, self.guard, self.throughput, self.window, self.stop)
+                                    train, self.ctx, self.dist, self.guard, self.throughput, self.window, self.stop,
+                                    precision_for(train.precision, self.device, run_dir.path if resume else None))
         self.evaluator = RunEvaluator(run, self.plugin, self.source, run_dir, self.dist, self.device, data_dir,
                                       extractor_weights)
         self.last_metrics: dict[str, Any] = {}
         self.metric_protocols: dict[str, Any] = {}  # how each number in last_metrics was computed
         self.metrics_by_generator: dict[str, dict[str, Any]] = {}  # "raw" and, with EMA, "ema"
-        self.scored_generator = train.scored_generator or ("ema" if train.ema_decay else "raw")
+        self.scored_generator = train.scored_generator or DEFAULT_GENERATOR
         self.history: list[dict[str, Any]] = []  # records of this run, for the early-warning rules
         self.warnings = EarlyWarnings(rule_context(self.plugin, self.phases))
         self.spectral = (SpectralEstimator(self.nets, [n for n in self.plugin.discriminators if n in self.nets])
@@ -151,7 +153,8 @@ class Trainer:
         if self.resumed_from is not None:
             self.run_dir.truncate_metrics(self.step)
             self.history = self.run_dir.read_metrics() if self.is_main else []
-        config = {**self.run.model_dump(mode="json"), "data": self.source.describe(),
+        config = {**self.run.model_dump(mode="json"), "precision": self.precision.choice.as_dict(),
+                  "data": self.source.describe(),
                   "data_info": self.data_info.model_dump(mode="json"), "plugin": self.plugin.spec.model_dump(mode="json"),
                   **recorded_locations(self.data_dir, self.extractor_weights)}
         self.run_dir.write_config(config)
@@ -169,6 +172,7 @@ class Trainer:
                     if not self.is_main:
                         progress.show = progress.message = lambda *args, **kwargs: None  # type: ignore[method-assign]
                     self.progress = progress
+                    progress.message(f"precision: {self.precision.name} ({self.precision.choice.reason})")
                     self._loop(progress, deadline)
             except NonFiniteStop as stop:
                 self.status = "stopped"
