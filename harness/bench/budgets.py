@@ -21,7 +21,9 @@ from typing import Any
 
 
 def history(record: dict[str, Any]) -> list[dict[str, Any]]:
-    """The evaluation records of one entry's run (``metrics.jsonl`` lines with metrics)."""
+    """The evaluation records of one entry's run: its committed record's curve, else ``metrics.jsonl``."""
+    if isinstance(record.get("history"), dict):
+        return list(record["history"].get("evaluations") or [])
     path = Path(record.get("run_dir") or "") / "metrics.jsonl"
     if not record.get("run_dir") or not path.is_file():
         return []

@@ -78,7 +78,9 @@ def rows(data: dict[str, Any]) -> list[dict[str, Any]]:
             values = [_number(r["metrics"].get(metric)) for r in ok if metric in r.get("metrics", {})]
             values = [v for v in values if v is not None]
             row[metric] = _mean_std(values, metric)
-            row[f"_{metric}_mean"] = statistics.fmean(values) if values and all(map(math.isfinite, values)) else None
+            finite = values and all(map(math.isfinite, values))
+            row[f"_{metric}_mean"] = statistics.fmean(values) if finite else None
+            row[f"_{metric}_std"] = statistics.stdev(values) if finite and len(values) > 1 else 0.0
         speeds = [r["throughput"]["images_per_s"] for r in ok]
         row["images/s"] = f"{statistics.fmean(speeds):.0f}" if speeds else "–"
         row["minutes"] = f"{statistics.fmean(r['seconds'] for r in records) / 60:.1f}"
@@ -173,6 +175,7 @@ def quality_markdown(data: dict[str, Any], title: str | None = None) -> str:
             lines += [f"Protocol: {protocol}", ""]
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += _table_rows(members, metrics, with_references)
+    lines += unit_lines(data, metrics)
     lines += other_generator_lines(data)
     lines += budget_markdown(data)
     lines += preset_notes(data)
@@ -187,12 +190,34 @@ def quality_markdown(data: dict[str, Any], title: str | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+UNITS = {
+    "fid": "Fréchet distance between Gaussian fits of the features: squared feature units (lower is better)",
+    "kid": "kernel inception distance, unbiased MMD² with the cubic polynomial kernel on the same features: "
+           "squared feature units, as a raw value (not ×10³; lower is better)",
+}
+
+
+def unit_lines(data: dict[str, Any], metrics: list[str]) -> list[str]:
+    """What FID and KID are measured in, naming the feature network: a classifier-FID is not an Inception FID."""
+    lines = []
+    for metric in (m for m in metrics if m in UNITS):
+        extractors = sorted({f"{p.get('extractor')} (weights sha256 {str(p.get('weights_sha256'))[:12]}…)"
+                             for r in data.get("records", []) if r.get("status") in SCORED
+                             for p in [(r.get("protocol") or {}).get(metric) or {}] if p.get("extractor")})
+        if not extractors:
+            continue
+        prefix = "classifier-" if all(not e.startswith("inception") for e in extractors) else ""
+        lines.append(f"- {metric}: {prefix}{metric.upper()} in the features of {', '.join(extractors)}; {UNITS[metric]}.")
+    return ["", "Units:", "", *lines] if lines else []
+
+
 def header_lines(data: dict[str, Any], title: str | None) -> list[str]:
-    env = data.get("environment", {})
-    device = env.get("device_name") if env.get("device", "cpu") != "cpu" else None
-    return [f"## {title or data['suite']}", "", data.get("description", ""), "",
-            f"Machine: {env.get('platform', '?')}, {env.get('cpu_count', '?')} CPU cores, torch {env.get('torch', '?')}, "
-            f"device {env.get('device', '?')}{f' ({device})' if device else ''}."
+    from .records import machine_line
+
+    source = ([f"Regenerated from the committed seed records in `harness/bench/records/{data['suite']}/` "
+               f"(`ganzoo bench --tables-only --suite {data['suite']}`)."] if data.get("from_records") else [])
+    return [f"## {title or data['suite']}", "", data.get("description", ""), "", *source,
+            machine_line(data.get("environment", {}))
             + (f" Time budget per entry: {data['budget_s']:g} s." if data.get("budget_s") else ""), ""] \
         + generator_lines(data)
 

@@ -1,7 +1,8 @@
 """PNG plots of a bench suite: bars per metric and for throughput, and curves over training steps.
 
-Bars come from ``results.json`` alone. Curves read each entry's ``metrics.jsonl`` in its run
-directory (the first seed of every preset): the losses always, an evaluation metric when the
+Bars come from ``results.json`` (or the committed records) alone, with ± one standard deviation
+over seeds as error bars. Curves read each entry's committed curves, else its ``metrics.jsonl`` in
+its run directory (the first seed of every preset): the losses always, an evaluation metric when the
 runs scored it at least twice (``train.eval_every``). Run directories that are gone are skipped.
 """
 
@@ -39,24 +40,32 @@ def metric_bars(data: dict[str, Any], folder: Path) -> list[Path]:
     table = rows(data)
     written: list[Path] = []
     for metric in [*(data.get("metrics") or []), "images/s"]:
-        names, values = [], []
+        names, values, errors = [], [], []
         for row in table:
             value = row.get(f"_{metric}_mean") if metric != "images/s" else (
                 float(row["images/s"]) if row["images/s"] != "–" else None)
             if value is not None:
+                scale = 100 if metric in PERCENT else 1
                 names.append(row["entry"])
-                values.append(100 * value if metric in PERCENT else value)
+                values.append(scale * value)
+                errors.append(scale * row.get(f"_{metric}_std", 0.0))
         if not names:
             continue
         fig, ax = _subplots(figsize=(max(4, 0.8 * len(names) + 2), 3.5))
-        ax.bar(names, values, color="tab:blue")
-        ax.set_title(f"{data['suite']}: {metric}{' (%)' if metric in PERCENT else ''}")
+        ax.bar(names, values, color="tab:blue", yerr=errors if any(errors) else None, capsize=3)
+        seeds = max((row["seeds"] for row in table), default=1)
+        bars = " (error bars: ± one std over seeds)" if any(errors) and seeds > 1 else ""
+        ax.set_title(f"{data['suite']}: {metric}{' (%)' if metric in PERCENT else ''}{bars}", fontsize=9)
         ax.tick_params(axis="x", rotation=30)
         _save(fig, folder / f"{data['suite']}-{metric.replace('/', '_per_')}.png", written)
     return written
 
 
 def _history(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """Log and evaluation records: a committed record's curves, else the run's ``metrics.jsonl``."""
+    if isinstance(record.get("history"), dict):
+        kept = record["history"]
+        return sorted([*kept.get("losses", []), *kept.get("evaluations", [])], key=lambda r: r["step"])
     path = Path(record.get("run_dir") or "") / "metrics.jsonl"
     if not record.get("run_dir") or not path.is_file():
         return []

@@ -147,7 +147,7 @@ def load_suites(path: Path | None = None) -> dict[str, Suite]:
     return suites
 
 
-def entries(suite: Suite, models: list[str] | None) -> list[dict[str, Any]]:
+def entries(suite: Suite, models: list[str] | None, only: list[str] | None = None) -> list[dict[str, Any]]:
     """What to run: one dict per (preset or model, seed), or per (preset, precision, processes)."""
     if suite.kind == "smoke":
         working, _ = registry.discover()
@@ -164,6 +164,8 @@ def entries(suite: Suite, models: list[str] | None) -> list[dict[str, Any]]:
         chosen = [{"model": presets[p].model, "preset": p, "seed": seed} for p in suite.presets for seed in suite.seeds]
     if models:
         chosen = [entry for entry in chosen if entry["model"] in models]
+    if only:
+        chosen = [entry for entry in chosen if entry["preset"] in only]
     settings = {"steps": suite.steps, "batch_size": suite.batch_size, **({"data": "generated"} if suite.kind == "smoke"
                                                                          else {})}
     for entry in chosen:
@@ -331,7 +333,8 @@ class Results:
         write_json_atomic(self.path, self.data)
 
 
-def run_suite(name: str, *, out: Path, models: list[str] | None = None, resume: bool = False,
+def run_suite(name: str, *, out: Path, models: list[str] | None = None, presets: list[str] | None = None,
+              resume: bool = False,
               data_dir: Path | None = None, on_record=None, executor: ExecutorOptions | None = None,
               overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Run the entries not finished yet; ``executor``: in this process (default) or as submitit jobs
@@ -344,7 +347,7 @@ def run_suite(name: str, *, out: Path, models: list[str] | None = None, resume: 
         suite = Suite.model_validate({**suite.model_dump(), **overrides})
     out.mkdir(parents=True, exist_ok=True)
     results = Results(out / "results.json", name, suite, resume)
-    planned = entries(suite, models)
+    planned = entries(suite, models, presets)
     finished = results.done({entry["key"]: entry["fingerprint"] for entry in planned})
     todo = [entry for entry in planned if entry["key"] not in finished]
     by_key = {entry["key"]: entry for entry in todo}

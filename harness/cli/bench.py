@@ -35,6 +35,17 @@ def _table(records: list[dict], metrics: list[str]) -> Table:
     return table
 
 
+def _seeds(text: str | None) -> list[int] | None:
+    from ..bench.suites import BenchError
+
+    if not text:
+        return None
+    try:
+        return [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise BenchError(f"--seeds takes whole numbers separated by commas, e.g. 0,1,2; got {text!r}") from None
+
+
 def bench(
     suite: Annotated[str, typer.Option(metavar="NAME", help="Suite name from registry.toml (smoke, mixtures, …)")] = "smoke",
     out: Annotated[Optional[Path], typer.Option(metavar="DIR", help="Output folder (default bench/results/SUITE)")] = None,
@@ -59,6 +70,17 @@ def bench(
                                                        "slurm_KEY, e.g. account=proj, qos=normal, constraint=a100)")] = None,
     steps: Annotated[Optional[int], typer.Option(metavar="N", help="Override every entry's steps (quick trial runs)")] = None,
     seeds: Annotated[Optional[str], typer.Option(metavar="LIST", help="Override the suite's seeds, comma-separated")] = None,
+    entries: Annotated[Optional[str], typer.Option(metavar="PRESETS", help="Comma-separated presets of the suite to "
+                                                   "run (e.g. wgan-gp/ring)")] = None,
+    records: Annotated[Optional[Path], typer.Option("--records", metavar="DIR", help="Also write each finished entry's "
+                                                    "seed record into DIR/SUITE/ (the committed ones: "
+                                                    "harness/bench/records)")] = None,
+    tables_only: Annotated[bool, typer.Option("--tables-only", help="Run nothing: rebuild the leaderboard (and with "
+                                              "--markdown its section and plots) from the committed seed records; "
+                                              "--suite all rebuilds every suite")] = False,
+    compare: Annotated[bool, typer.Option("--compare", help="Re-run the chosen entries and say whether each lands on "
+                                          "the committed record of its seed (bit for bit) or within the committed "
+                                          "seeds' spread; exit 1 when one does not")] = False,
 ) -> None:
     """Run a benchmark suite and write its leaderboard (terminal, JSON, Markdown, PNG plots)."""
     from ..bench.executor import ExecutorOptions
@@ -67,6 +89,14 @@ def bench(
     from ..bench.tables import markdown, write_section
 
     suites = load_suites()
+    if tables_only:
+        if compare or resume or entries:
+            raise BenchError("--tables-only runs nothing: drop --compare, --resume and --entries")
+        from ..bench.records_tables import rebuild_tables
+
+        for written in rebuild_tables(suites, suite, markdown_path, records):
+            console.print(written, highlight=False)
+        return
     if suite not in suites:
         raise BenchError(f"unknown suite {suite!r}; registry.toml defines {', '.join(sorted(suites))}")
     if executor not in ("inline", "local", "slurm"):
@@ -74,9 +104,23 @@ def bench(
     extra = dict(item.split("=", 1) for item in slurm or [] if "=" in item)
     options = ExecutorOptions(kind=executor, jobs=jobs, partition=partition, gpus=gpus_per_job,  # type: ignore[arg-type]
                               cpus=cpus_per_job, timeout_min=timeout_min, slurm=extra)
-    overrides = {**({"steps": steps} if steps else {}),
-                 **({"seeds": [int(s) for s in seeds.split(",")]} if seeds else {})}
-    folder = out or Path("bench/results") / suite
+    chosen_seeds = _seeds(seeds)
+    overrides = {**({"steps": steps} if steps else {}), **({"seeds": chosen_seeds} if chosen_seeds else {})}
+    if entries:
+        wanted = [name.strip() for name in entries.split(",") if name.strip()]
+        unknown = [name for name in wanted if name not in suites[suite].presets]
+        if unknown:
+            raise BenchError(f"--entries {', '.join(unknown)}: not in suite {suite!r}, whose presets are "
+                             f"{', '.join(suites[suite].presets)}")
+    else:
+        wanted = None
+    if compare and steps:
+        raise BenchError("--compare re-runs entries as committed: drop --steps")
+    folder = out or Path("bench/results") / (f"{suite}-compare" if compare else suite)
+    if compare and not out and (folder / "results.json").exists() and not resume:
+        import shutil
+
+        shutil.rmtree(folder)  # a fresh re-check each time (the folder is ours)
     finished: list[dict] = []
     with Live(_table(finished, suites[suite].metrics), console=console, refresh_per_second=2,
               transient=not console.is_terminal) as live:
@@ -84,8 +128,20 @@ def bench(
             finished.append(record)
             live.update(_table(finished, suites[suite].metrics))
 
-        data = run_suite(suite, out=folder, models=models.split(",") if models else None, resume=resume,
+        data = run_suite(suite, out=folder, models=models.split(",") if models else None, presets=wanted, resume=resume,
                          data_dir=data_dir, on_record=show, executor=options, overrides=overrides)
+    if records is not None:
+        from ..bench.records import write_record
+
+        kept = [write_record(records, suite, r, data.get("environment", {})) for r in data["records"]
+                if r["status"] in ("ok", "time-limit", "non-finite")]
+        console.print(f"seed records: {len(kept)} written to {records / suite}")
+    if compare:
+        from ..bench.records_tables import report_comparison
+
+        if not report_comparison(suite, suites[suite], data, Console()):
+            raise typer.Exit(1)
+        return
     text = markdown(data)
     (folder / "leaderboard.md").write_text(text)
     images = plots(data, folder)

@@ -6,8 +6,7 @@ from pathlib import Path
 
 from torch import Tensor
 
-from ..metrics.cache import default_cache_dir
-from ..metrics.classifier import train_mnist_classifier
+from ..metrics.classifier import shipped_mnist_classifier
 from ..metrics.label_preservation import Direction, LabelPreservation, label_preservation
 from .sampling import eval_mode
 
@@ -15,8 +14,8 @@ from .sampling import eval_mode
 def evaluate_translator(plugin, nets, source, data_dir: Path, cache_dir: Path | None = None, *, n: int = 1000,
                         seed: int = 0, batch_size: int = 250) -> LabelPreservation:
     """``label_preservation`` of a trained CycleGAN-style plugin (one with ``translate(nets, images, direction)``),
-    with the harness's cached MNIST classifier (trained on the first call for these data files, ~1-2 min)."""
-    classifier, report = train_mnist_classifier(Path(data_dir), Path(cache_dir) if cache_dir else default_cache_dir())
+    with the shipped MNIST classifier (``cache_dir`` is kept for callers; nothing is trained)."""
+    classifier, report = shipped_mnist_classifier()
     device = next(nets[plugin.generators[0]].parameters()).device
     classifier = classifier.to(device)
 

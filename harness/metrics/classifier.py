@@ -1,9 +1,14 @@
-"""A small MNIST CNN the harness trains for itself, caches, and uses as a feature space and digit oracle.
+"""The MNIST CNN behind classifier-FID, KID, PRDC, class coverage, accuracy and Stacked-MNIST modes.
 
 Why our own: without the network there are no Inception weights, and Stacked-MNIST mode counting needs a
-digit classifier anyway. The weights are cached (safetensors) under a key that hashes the data files and
-the recipe, so every machine that has the same data and code gets a classifier trained the same way, and
-every number records the sha256 of the exact weights that produced it.
+digit classifier anyway. A metric is only comparable if its network is fixed, so, as torch-fidelity
+ships one Inception, ganzoo ships one trained MNIST CNN as package data
+(``ganzoo/harness/metrics/weights/mnist-cnn.safetensors``, sha256 :data:`SHIPPED_SHA256`): every
+machine scores in the same feature space, and every protocol records that hash. It was trained once
+with :data:`RECIPE` by ``ganzoo classifier train`` (the report beside the weights says on what and how
+well). A classifier trained on another machine or data (``ganzoo classifier train``, cached under a
+key that hashes the data files and the recipe) gives numbers that are *not* comparable with the
+shipped network's; it is used only when passed explicitly as weights.
 
 When only MNIST's test split exists, the classifier trains on the same 8,000-digit training part that
 ``mnist`` runs train on and reports its accuracy on the 2,000 held-out digits every metric scores against
@@ -24,6 +29,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from importlib import resources
+
 import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
@@ -35,6 +42,13 @@ from .cache import file_sha256
 from .errors import MetricError
 
 INPUT_SIZE = 28
+#: the shipped network: package data of ganzoo.harness.metrics, checked against this hash on every load
+SHIPPED_WEIGHTS = "weights/mnist-cnn.safetensors"
+SHIPPED_REPORT = "weights/mnist-cnn.json"
+SHIPPED_SHA256 = "972bd38a0112b6e9f0b7a12c957a81dba085901f42010247c97e91b5ecd2bfd2"
+NOT_COMPARABLE = ("numbers computed with this classifier are NOT comparable with ganzoo's published ones, which use "
+                  f"the shipped mnist-cnn (sha256 {SHIPPED_SHA256[:12]}…); pass its weights explicitly "
+                  "(--extractor-weights FILE) to score with it")
 
 RECIPE: dict[str, Any] = {
     "version": 1,
@@ -143,6 +157,26 @@ def cache_key(data_dir: Path) -> str:
     identity = {"data": {path.name: file_sha256(path) for path in files}, "recipe": RECIPE,
                 "plan": [plan["train"], plan["eval"]]}
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def shipped_weights_path() -> Path:
+    """Where the shipped weights are installed (inside the package, editable or wheel alike)."""
+    return Path(str(resources.files("ganzoo.harness.metrics").joinpath(SHIPPED_WEIGHTS)))
+
+
+def shipped_mnist_classifier() -> tuple[MnistCnn, dict[str, Any]]:
+    """The fixed classifier every MNIST metric uses by default, after checking its sha256."""
+    path = shipped_weights_path()
+    if not path.is_file():
+        raise MetricError(f"the shipped MNIST classifier {path} is missing: reinstall ganzoo")
+    digest = file_sha256(path)
+    if digest != SHIPPED_SHA256:
+        raise MetricError(f"the shipped MNIST classifier {path} has sha256 {digest}, expected {SHIPPED_SHA256}: the "
+                          "file was changed; reinstall ganzoo")
+    report_path = path.with_name(Path(SHIPPED_REPORT).name)
+    report = json.loads(report_path.read_text()) if report_path.is_file() else {}
+    report.update(weights_sha256=digest, weights_path=str(path), shipped=True)
+    return load_mnist_classifier(path), report
 
 
 def load_mnist_classifier(weights_path: Path) -> MnistCnn:

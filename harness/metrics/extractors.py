@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .cache import default_cache_dir, file_sha256
-from .classifier import MnistCnn, load_mnist_classifier, train_mnist_classifier
+from .classifier import MnistCnn, load_mnist_classifier, shipped_mnist_classifier
 from .errors import MetricError
 
 
@@ -141,17 +141,16 @@ class MnistCnnExtractor(FeatureExtractor):
 def mnist_cnn(*, weights: str | Path | None = None, data_dir: str | Path | None = None,
               cache_dir: str | Path | None = None, seed: int = 0,
               device: str | torch.device | None = None) -> MnistCnnExtractor:
-    """From a weights file, or the cached classifier for ``data_dir`` (trained there on a cache miss)."""
+    """The shipped, fixed classifier (sha256 checked), or the weights file given (e.g. one that
+    ``ganzoo classifier train`` wrote; its numbers are not comparable with the shipped network's).
+    ``data_dir``, ``cache_dir`` and ``seed`` are accepted for callers that pass every extractor the same
+    options; no classifier is trained here."""
     if weights is not None:
         weights = Path(weights)
         if not weights.is_file():
             raise MetricError(f"mnist-cnn weights file {weights} does not exist")
         return MnistCnnExtractor(load_mnist_classifier(weights), file_sha256(weights), device)
-    if data_dir is None:
-        raise MetricError("mnist-cnn needs weights=PATH (a safetensors file from train_mnist_classifier) or "
-                          "data_dir=PATH (the folder holding mnist/) to train or load the cached classifier")
-    model, report = train_mnist_classifier(Path(data_dir), Path(cache_dir) if cache_dir else default_cache_dir(),
-                                           seed=seed)
+    model, report = shipped_mnist_classifier()
     return MnistCnnExtractor(model, report["weights_sha256"], device)
 
 

@@ -31,6 +31,7 @@ import torch
 
 from ..contract.config import Precision
 from ..contract.errors import ConfigError
+from ..report.environment import cpu_bf16_features
 
 DTYPES = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 # Measured on this project's 2-core x86 CPU (torch 2.14.1): dcgan/mnist ran at 8 images/s in fp16
@@ -44,24 +45,6 @@ CPU_BF16_ADVICE = ("precision bf16 on a CPU without native bf16 (no AVX512-BF16 
 
 class PrecisionError(ConfigError):
     """The chosen precision cannot run on this device."""
-
-
-def cpu_bf16_features() -> list[str]:
-    """The native-bf16 instruction sets of this CPU, from the probes torch uses for its bf16 kernels.
-
-    ``torch.cpu._is_avx512_bf16_supported`` / ``_is_amx_tile_supported`` ask cpuinfo, as the
-    oneDNN and inductor bf16 paths do; a torch without them (or a non-x86 CPU) reports none.
-    """
-    probes = {"AVX512-BF16": "_is_avx512_bf16_supported", "AMX": "_is_amx_tile_supported"}
-    found = []
-    for name, probe in probes.items():
-        check = getattr(torch.cpu, probe, None)
-        try:
-            if check is not None and check():
-                found.append(name)
-        except Exception:  # noqa: BLE001 - a probe that fails means "not known to be native"
-            pass
-    return found
 
 
 @dataclass(frozen=True)

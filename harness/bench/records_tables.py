@@ -1,0 +1,101 @@
+"""Leaderboards rebuilt from committed seed records, and re-checks of a row against them.
+
+``ganzoo bench --tables-only`` is how docs/benchmarks.md is written: every section between
+``<!-- bench:SUITE -->`` markers comes from ``harness/bench/records/SUITE/`` alone, so a test can
+regenerate the document and find no difference. A suite without records gets a section that says so
+and how to make them, never a table whose runs are gone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .records import compare, packaged_root, read_records, results_from_records, suites_with_records
+
+
+def no_records_text(name: str, suite: Any) -> str:
+    return (f"## {name}\n\n{suite.description}\n\nNo committed seed records for this suite yet, so no table: "
+            f"every number published here is regenerated from `harness/bench/records/{name}/`. Make them with "
+            f"`ganzoo bench --suite {name} --records harness/bench/records` (then `ganzoo bench --tables-only "
+            f"--suite {name} --markdown docs/benchmarks.md`).\n")
+
+
+def section_text(name: str, suite: Any, folder: Path | None = None) -> tuple[str, dict[str, Any] | None]:
+    """The Markdown section of one suite from its records (and the data it was drawn from, if any)."""
+    from .tables import markdown
+
+    records = read_records(name, folder)
+    if not records:
+        return no_records_text(name, suite), None
+    data = results_from_records(name, suite, records)
+    return markdown(data), data
+
+
+def _chosen(suites: dict[str, Any], suite: str, markdown_path: Path | None, folder: Path | None) -> list[str]:
+    if suite != "all":
+        if suite not in suites:
+            from .suites import BenchError
+
+            raise BenchError(f"unknown suite {suite!r}; registry.toml defines {', '.join(sorted(suites))} (or all)")
+        return [suite]
+    in_document = set()
+    if markdown_path is not None and markdown_path.exists():
+        text = markdown_path.read_text()
+        in_document = {name for name in suites if f"<!-- bench:{name} -->" in text}
+    return [name for name in suites if name in in_document or name in suites_with_records(folder)]
+
+
+def rebuild_tables(suites: dict[str, Any], suite: str, markdown_path: Path | None,
+                   folder: Path | None = None) -> list[str]:
+    """Rewrite the chosen suites' sections (and plots) of ``markdown_path`` from records; or print them."""
+    from .plots import plots
+    from .tables import write_section
+
+    done = []
+    for name in _chosen(suites, suite, markdown_path, folder):
+        text, data = section_text(name, suites[name], folder)
+        if markdown_path is None:
+            print(text)
+            continue
+        links = []
+        if data is not None:
+            figures = plots(data, markdown_path.parent / "images" / "bench")
+            links = [f"![{p.stem}](images/bench/{p.name})" for p in figures]
+        write_section(markdown_path, name, text + ("\nPlots:\n\n" + "\n".join(links) + "\n" if links else ""))
+        count = len(data["records"]) if data else 0
+        done.append(f"{name}: {count} record(s) → {markdown_path}")
+    return done
+
+
+def report_comparison(name: str, suite: Any, data: dict[str, Any], console: Any) -> bool:
+    """Print how each re-run entry lands against the committed records; True when every one does."""
+    from rich.table import Table
+
+    committed = read_records(name)
+    if not committed:
+        console.print(f"suite {name!r} has no committed records in {packaged_root() / name}: nothing to compare with")
+        return False
+    table = Table(title=f"{name}: re-run against the committed records")
+    for column in ("entry", "metric", "now", "committed (same seed)", "committed band", "verdict"):
+        table.add_column(column)
+    passed = True
+    for record in data["records"]:
+        if record["status"] not in ("ok", "time-limit"):
+            console.print(f"{record['key']}: {record['status']} ({record.get('error') or record.get('reason')})")
+            passed = False
+            continue
+        same_preset = [r for r in committed if r.get("preset") == record.get("preset")]
+        result = compare(record, same_preset, suite.metrics)
+        passed &= result["passed"]
+        for metric, verdict in result["metrics"].items():
+            band = verdict.get("band")
+            table.add_row(record["key"], metric, f"{verdict['value']:.6g}",
+                          "–" if verdict.get("committed_same_seed") is None else f"{verdict['committed_same_seed']:.6g}",
+                          f"[{band[0]:.4g}, {band[1]:.4g}] ({verdict['seeds']} seeds)" if band else "–",
+                          verdict["verdict"])
+        summary = "bit for bit" if result["bit_exact"] else ("within the committed spread" if result["passed"]
+                                                              else "OUTSIDE the committed spread")
+        console.print(f"{record['key']}: {summary}", highlight=False)
+    console.print(table)
+    return passed
