@@ -78,3 +78,47 @@ def test_compare_says_bit_exact_within_the_spread_or_outside(value, verdict, pas
     result = compare({"key": "k", "seed": 0, "metrics": {"m": value}}, committed, ["m"])
     assert result["metrics"]["m"]["verdict"] == verdict and result["passed"] is passed
     assert result["bit_exact"] is (verdict == "identical")
+
+
+def test_records_then_compare_then_tables_only_through_the_cli(tmp_path):
+    """What a user types: run a suite writing records; re-check a row (bit for bit here); rebuild the table."""
+    import os
+    import subprocess
+    import sys
+
+    registry = tmp_path / "registry.toml"
+    registry.write_text('''
+[presets."gan/ring"]
+model = "gan"
+dataset = "ring"
+train = { precision = "fp32", steps = 30, batch_size = 32, eval_samples = 200, cpu_threads = 1 }
+params = { hidden = 8, depth = 1 }
+
+[suites.tiny]
+description = "tiny"
+presets = ["gan/ring"]
+seeds = [0, 1]
+metrics = ["modes_captured", "hq_fraction"]
+''')
+    env = {**os.environ, "GANZOO_REGISTRY": str(registry)}
+
+    def ganzoo(*args):
+        return subprocess.run([sys.executable, "-m", "ganzoo.harness.cli", "bench", *args], capture_output=True,
+                              text=True, env=env, cwd=tmp_path, timeout=300)
+
+    made = ganzoo("--suite", "tiny", "--out", "out", "--records", "records")
+    assert made.returncode == 0, made.stderr
+    assert sorted(p.name for p in (tmp_path / "records" / "tiny").iterdir()) == ["gan_ring@seed0.json",
+                                                                                 "gan_ring@seed1.json"]
+    checked = ganzoo("--suite", "tiny", "--entries", "gan/ring", "--seeds", "0", "--compare", "--records", "records",
+                     "--out", "again")
+    assert checked.returncode == 0, checked.stderr + checked.stdout
+    assert "gan/ring@seed0: bit for bit" in checked.stdout and "identical" in checked.stdout
+    doc = tmp_path / "doc.md"
+    doc.write_text("# Benchmarks\n\n<!-- bench:tiny -->\nold\n<!-- /bench:tiny -->\n")
+    rebuilt = ganzoo("--tables-only", "--suite", "all", "--records", "records", "--markdown", str(doc))
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    text = doc.read_text()
+    assert "old" not in text and "| gan/ring | ring | 2/2 |" in text and "records/tiny/" in text
+    wrong = ganzoo("--suite", "tiny", "--entries", "gan/grid", "--compare")
+    assert wrong.returncode != 0 and "gan/grid" in wrong.stderr and "Traceback" not in wrong.stderr

@@ -68,13 +68,15 @@ def rebuild_tables(suites: dict[str, Any], suite: str, markdown_path: Path | Non
     return done
 
 
-def report_comparison(name: str, suite: Any, data: dict[str, Any], console: Any) -> bool:
-    """Print how each re-run entry lands against the committed records; True when every one does."""
+def report_comparison(name: str, suite: Any, data: dict[str, Any], console: Any, folder: Path | None = None) -> bool:
+    """Print how each re-run entry lands against the committed records (the packaged ones, or those in
+    ``folder``); True when every one does."""
     from rich.table import Table
 
-    committed = read_records(name)
+    committed = read_records(name, folder)
     if not committed:
-        console.print(f"suite {name!r} has no committed records in {packaged_root() / name}: nothing to compare with")
+        console.print(f"suite {name!r} has no committed records in {Path(folder or packaged_root()) / name}: "
+                      "nothing to compare with")
         return False
     table = Table(title=f"{name}: re-run against the committed records")
     for column in ("entry", "metric", "now", "committed (same seed)", "committed band", "verdict"):

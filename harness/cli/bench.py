@@ -74,7 +74,8 @@ def bench(
                                                    "run (e.g. wgan-gp/ring)")] = None,
     records: Annotated[Optional[Path], typer.Option("--records", metavar="DIR", help="Also write each finished entry's "
                                                     "seed record into DIR/SUITE/ (the committed ones: "
-                                                    "harness/bench/records)")] = None,
+                                                    "harness/bench/records); with --compare or --tables-only, read "
+                                                    "records from DIR instead of the packaged ones")] = None,
     tables_only: Annotated[bool, typer.Option("--tables-only", help="Run nothing: rebuild the leaderboard (and with "
                                               "--markdown its section and plots) from the committed seed records; "
                                               "--suite all rebuilds every suite")] = False,
@@ -130,7 +131,7 @@ def bench(
 
         data = run_suite(suite, out=folder, models=models.split(",") if models else None, presets=wanted, resume=resume,
                          data_dir=data_dir, on_record=show, executor=options, overrides=overrides)
-    if records is not None:
+    if records is not None and not compare:
         from ..bench.records import write_record
 
         kept = [write_record(records, suite, r, data.get("environment", {})) for r in data["records"]
@@ -139,7 +140,7 @@ def bench(
     if compare:
         from ..bench.records_tables import report_comparison
 
-        if not report_comparison(suite, suites[suite], data, Console()):
+        if not report_comparison(suite, suites[suite], data, Console(), records):
             raise typer.Exit(1)
         return
     text = markdown(data)
