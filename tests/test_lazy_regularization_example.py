@@ -68,3 +68,16 @@ def test_its_path_length_average_is_bit_exact_on_resume(lazyreg, tmp_path):
 def test_it_refuses_the_harness_r1_with_its_reason(lazyreg):
     with pytest.raises(ConfigError, match="r1_gamma: lazyreg does not support it: lazyreg applies its own lazy R1"):
         resolve_run("lazyreg", assignments=["train.tricks.r1_gamma=1"])
+
+
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_interval_phases_and_the_path_length_penalty_under_mixed_precision(lazyreg, tmp_path, precision):
+    run, plugin = resolve_run("lazyreg", train_overrides={"steps": 9, "batch_size": 16, "log_every": 3,
+                                                          "evaluate": False, "sample_every": 0, "precision": precision},
+                              assignments=["hidden=16", "depth=2"])
+    trainer = Trainer(run, plugin, RunDir(tmp_path / "run"), cpu=True, progress=False)
+    summary = trainer.fit()
+    assert trainer.phase_calls == {"D": 9, "D_reg": 1, "G": 9, "G_pl": 3}
+    assert set(trainer.scalers) == {"D", "D_reg", "G", "G_pl"}  # a loss scaler per phase, interval ones included
+    assert not any("nonfinite" in key for key in summary["counters"])
+    assert torch.isfinite(trainer.ctx.state["pl_mean"]) and trainer.ctx.state["pl_mean"].item() > 0
