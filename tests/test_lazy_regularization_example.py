@@ -33,6 +33,7 @@ def test_the_example_passes_every_check_and_its_path_length_average_agrees_acros
     assert report.ok, report.describe()
     assert all(r.status == "pass" for r in report.results), report.describe()
     assert [r.check for r in report.results] == list(CHECKS)
+    assert report.result("build").detail.endswith("phases D → D, D_reg every 16 → D, G → G, G_pl every 4 → G")
     fp32 = report.result("fp32").detail
     assert "32 steps × batch 16 (32 steps, not 4, so that interval phases run twice)" in fp32, fp32
     assert "interval phases: D_reg every 16 ran 2×, G_pl every 4 ran 8×" in fp32, fp32
