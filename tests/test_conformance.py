@@ -321,6 +321,7 @@ def test_example_plugin_own_tests_pass_with_the_pytest_plugin(example_site, tmp_
 BUILTIN_TINY = {  # small widths so each check stays a few seconds; everything else is the model's own
     "wgan-gp": ["hidden=16"],
     "dcgan": ["base_channels=4"], "cgan": ["base_channels=4"], "acgan": ["base_channels=4"],
+    "projgan": ["base_channels=4", "n_dis=1"],
     "wgan": ["base_channels=4"], "lsgan": ["base_channels=4"], "sngan": ["base_channels=4"],
     "cyclegan": ["g_channels=4", "d_channels=4", "n_blocks=1"],
     "infogan": ["base_channels=4", "q_hidden=8"],
