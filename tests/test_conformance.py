@@ -108,6 +108,24 @@ class UnboundedImageGAN(GAN):  # images without a final tanh
         return 3.0 * nets.G(ctx.latent(n, self.config.latent_dim)) + 1.5
 
 
+class OwnR1GAN(GAN):  # its own R1 through the context: the harness's r1_gamma would apply a second one
+    spec = _spec("own-r1-gan")
+
+    def discriminator_step(self, nets, batch, ctx):
+        result = super().discriminator_step(nets, batch, ctx)
+        result.loss = result.loss + ctx.r1_penalty(nets.D, batch.real)
+        return result
+
+
+class OldPackGAN(GAN):  # written before unsupported_tricks: refuses packing with its own error
+    spec = _spec("old-pack-gan")
+
+    def build(self):
+        if self.data.pack > 1:
+            raise ValueError("OldPackGAN judges one sample at a time, not packs")  # PACK
+        return super().build()
+
+
 class OwnPenaltyGAN(GAN):
     spec = _spec("own-penalty-gan")
 
@@ -122,7 +140,8 @@ class OwnPenaltyGAN(GAN):
 ENTRY_POINTS = {name: f"broken_plugins:{cls}" for name, cls in [
     ("fixed-noise-gan", "FixedNoiseGAN"), ("constant-gan", "ConstantGAN"), ("global-noise-gan", "GlobalNoiseGAN"),
     ("self-backprop-gan", "SelfBackpropGAN"), ("self-step-gan", "SelfStepGAN"), ("mover-gan", "MoverGAN"),
-    ("own-penalty-gan", "OwnPenaltyGAN"), ("library-move-gan", "LibraryMoveGAN"),
+    ("own-penalty-gan", "OwnPenaltyGAN"), ("library-move-gan", "LibraryMoveGAN"), ("own-r1-gan", "OwnR1GAN"),
+    ("old-pack-gan", "OldPackGAN"),
     ("unbounded-image-gan", "UnboundedImageGAN")]}
 
 HELPER = '''
@@ -193,6 +212,27 @@ def test_a_plugin_doing_the_harness_work_fails_the_contract_check(broken, model,
 def test_device_moves_inside_libraries_the_plugin_calls_are_not_its_own(broken):
     report = run_checks("library-move-gan", only=["contract"])
     assert report.ok, report.describe()
+
+
+def test_the_tricks_check_reports_a_trick_that_doubles_the_plugins_own_penalty(broken):
+    report = run_checks("own-r1-gan", only=["tricks"])
+    (tricks,) = report.results
+    assert tricks.status == "fail"
+    assert tricks.detail.startswith("train.tricks.r1_gamma=1.0 adds the harness's R1 penalty to every discriminator "
+                                    "update, and own-r1-gan's phase 'discriminator' computes its own with "
+                                    "ctx.r1_penalty"), tricks.detail
+    assert 'unsupported_tricks = {"r1_gamma"' in tricks.detail and "nets.D.inner" not in tricks.detail
+
+
+def test_a_plugin_refusing_pack_with_its_own_error_is_told_the_one_line_declaration(broken):
+    report = run_checks("old-pack-gan", only=["tricks"])
+    (tricks,) = report.results
+    assert tricks.status == "fail"
+    assert tricks.detail == (
+        "with pack=2 alone: ValueError: OldPackGAN judges one sample at a time, not packs (at "
+        f"site/broken_plugins.py:{line_of('PACK')}). If OldPackGAN cannot take pack, declare it in the class: "
+        'unsupported_tricks = {"pack": "OldPackGAN judges one sample at a time, not packs"}, and runs that ask '
+        "for it are refused with that reason (alone, instance_noise, r1_gamma train)"), tricks.detail
 
 
 def test_images_outside_the_value_range_fail(broken, tmp_path):
@@ -281,6 +321,7 @@ def test_example_plugin_own_tests_pass_with_the_pytest_plugin(example_site, tmp_
 BUILTIN_TINY = {  # small widths so each check stays a few seconds; everything else is the model's own
     "wgan-gp": ["hidden=16"],
     "dcgan": ["base_channels=4"], "cgan": ["base_channels=4"], "acgan": ["base_channels=4"],
+    "projgan": ["base_channels=4", "n_dis=1"],
     "wgan": ["base_channels=4"], "lsgan": ["base_channels=4"], "sngan": ["base_channels=4"],
     "cyclegan": ["g_channels=4", "d_channels=4", "n_blocks=1"],
     "infogan": ["base_channels=4", "q_hidden=8"],

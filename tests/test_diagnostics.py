@@ -136,3 +136,14 @@ def test_each_warning_is_issued_once():
     restored = dg.EarlyWarnings(GAN)
     restored.load_state_dict(tracker.state_dict())
     assert restored.issued == tracker.issued
+
+
+def test_oscillation_needs_a_noise_estimate_and_log_every_1_has_none(tmp_path):
+    swinging = records(20, losses={"critic/loss": lambda i: 2.0 * math.sin(i * math.pi / 3)},
+                       diagnostics={"critic/loss_sem": lambda i: 0.0})  # what one-step windows used to record
+    assert dg.oscillation(swinging, WGAN) is None  # never "1e12× its noise"
+    settings = {"steps": 3, "batch_size": 16, "log_every": 1, "evaluate": False, "sample_every": 0}
+    run, plugin = resolve_run("gan", train_overrides=settings, assignments=["hidden=8"])
+    Trainer(run, plugin, RunDir(tmp_path), cpu=True, progress=False).fit()
+    first = json.loads((tmp_path / "metrics.jsonl").read_text().splitlines()[0])
+    assert "discriminator/loss" in first["losses"] and "discriminator/loss_sem" not in first["diagnostics"]

@@ -46,6 +46,7 @@ def assert_same_state(a: Trainer, b: Trainer) -> None:
 @pytest.mark.parametrize(("model", "extra"), [
     ("gan", []),
     ("wgan-gp", ["train.ema_decay=0.9", "train.tricks.instance_noise=0.1", "train.tricks.instance_noise_steps=30"]),
+    ("gan", ["train.tricks.r1_gamma=1.0", "train.tricks.r1_every=3"]),  # lazy R1: an interval phase of the harness
 ])
 def test_ten_plus_ten_equals_twenty_bit_for_bit(tmp_path, model, extra):
     whole = make(tmp_path / "whole", model, steps=20, extra=extra)

@@ -23,7 +23,7 @@ def no_image_metrics(monkeypatch):
     monkeypatch.setattr(Trainer, "_evaluate", no_metrics)
 
 
-IMAGE_MODELS = ["dcgan", "cgan", "acgan", "wgan", "wgan-gp", "lsgan", "sngan", "infogan"]
+IMAGE_MODELS = ["dcgan", "cgan", "acgan", "wgan", "wgan-gp", "lsgan", "sngan", "infogan", "projgan"]
 TINY = ["base_channels=4", "latent_dim=8"]
 
 

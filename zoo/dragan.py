@@ -80,6 +80,8 @@ class DRAGAN(PointsOrImagesGAN):
         ),
     )
     Config = DRAGANConfig
+    composes_with = {"r1_gamma": "DRAGAN penalises the gradient at perturbed real data; R1 at the data itself "
+                                 "adds to it"}
     config: DRAGANConfig
 
     def discriminator(self):

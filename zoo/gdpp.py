@@ -124,6 +124,7 @@ class GDPP(PointsOrImagesGAN):
         ),
     )
     Config = GDPPConfig
+    composes_with = {"r1_gamma": "GDPP's optional WGAN-GP penalty is at interpolates; R1 at real data adds to it"}
     config: GDPPConfig
 
     def points_discriminator(self):

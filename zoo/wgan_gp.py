@@ -72,6 +72,9 @@ class WGANGP(PointsOrImagesGAN):
         ),
     )
     Config = WGANGPConfig
+    #: the harness's R1 (train.tricks.r1_gamma) penalises D's gradient at real data, WGAN-GP's penalty at
+    #: interpolates: different points, so a run that asks for both gets both
+    composes_with = {"r1_gamma": "WGAN-GP penalises the gradient at interpolates; R1 at real data adds to it"}
     image_latent_dim = 128
     config: WGANGPConfig
 

@@ -63,7 +63,7 @@ def check_build(session: CheckSession) -> str:
         if unknown:
             raise Fail(f"phase {phase.name!r} updates {sorted(unknown)}, which build() did not return "
                        f"(it returned {sorted(nets)})")
-    updated = {n for p in phases for n in p.updates}
+    updated = {n for p in phases if p.optimizer is None for n in p.updates}  # a phase's own optimizer needs none
     if not isinstance(specs, dict) or updated - set(specs):
         missing = sorted(updated - set(specs)) if isinstance(specs, dict) else sorted(updated)
         raise Fail(f"{cls}.optimizers() has no OptimizerSpec for {missing}, which a phase updates")
@@ -71,8 +71,8 @@ def check_build(session: CheckSession) -> str:
     if bad:
         raise Fail(f"{cls}.optimizers() must give OptimizerSpec objects; {bad} are not")
     sizes = ", ".join(f"{n} {sum(p.numel() for p in m.parameters()):,}" for n, m in nets.items())
-    order = ", ".join(f"{p.name}{f' ×{p.repeats_at(0)}' if p.repeats_at(0) > 1 else ''} → {'+'.join(p.updates)}"
-                      for p in phases)
+    order = ", ".join(f"{p.name}{f' ×{p.repeats_at(0)}' if p.repeats_at(0) > 1 else ''}"
+                      f"{f' every {p.every}' if p.every > 1 else ''} → {'+'.join(p.updates)}" for p in phases)
     return f"{session.run.dataset} {tuple(source.info.shape)}: parameters {sizes}; phases {order}"
 
 

@@ -71,6 +71,7 @@ def check_data_parallel(session: CheckSession) -> str:
 
     session.need_run()
     session.need_contract()
+    session.need_intervals()
     world = session.processes
     out = session.fresh_dir("data-parallel")
     out.mkdir(parents=True)

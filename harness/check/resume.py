@@ -75,6 +75,7 @@ def training_state_difference(a: Any, b: Any) -> str | None:
 def check_resume(session: CheckSession) -> str:
     session.need_run()
     session.need_contract()
+    session.need_intervals()
     steps = session.run.train.steps
     if steps < 2:
         raise Fail(f"train.steps = {steps}: the resume check needs at least 2 steps")

@@ -19,6 +19,9 @@ from typing import Any
 from .monitor import ContractMonitor
 from .outcomes import Skip, error_text
 
+#: the most iterations the training checks take to let every interval phase (``Phase.every``) run twice
+MAX_INTERVAL_STEPS = 64
+
 #: the check's harness settings; a ``NAME/check`` preset's ``train`` table and ``--set train.X`` override them
 CHECK_TRAIN: dict[str, Any] = {
     "steps": 4, "batch_size": 16, "eval_samples": 64, "log_every": 2, "eval_every": 0, "sample_every": 0,
@@ -57,6 +60,9 @@ class CheckSession:
         self.run_error: str | None = None
         self.config_source = ""
         self._built: Any = None
+        #: interval phases (``Phase.every`` > 1, the harness's lazy R1 included): name → every
+        self.intervals: dict[str, int] | None = None
+        self.interval_note = ""
         self._fp32: tuple[Any, BaseException | None] | None = None
         self._dirs = 0
 
@@ -146,6 +152,32 @@ class CheckSession:
                 self._built = (instance, Networks(built), source)
         return self._built
 
+    def need_intervals(self) -> None:
+        """Interval phases run only every k-th iteration: lengthen the training checks (to at most
+        :data:`MAX_INTERVAL_STEPS`) so each runs at least twice, once on each side of the resume check's
+        checkpoint. Called by every check that trains, before it reads ``run.train.steps``."""
+        if self.intervals is not None:
+            return
+        self.intervals = {}
+        try:
+            instance, _, _ = self.built()
+            phases = instance.phases()
+            from ..train.lazy_r1 import phase_name
+
+            self.intervals = {p.name: p.every for p in phases if getattr(p, "every", 1) > 1}
+        except Exception:  # noqa: BLE001 - the build and training checks report what is wrong
+            return
+        tricks = self.run.train.tricks
+        if tricks.r1_every > 1 and tricks.r1_gamma:
+            self.intervals[phase_name(phases)] = tricks.r1_every  # the harness's lazy R1
+        if not self.intervals:
+            return
+        steps = self.run.train.steps
+        wanted = min(max(steps, 2 * max(self.intervals.values())), max(steps, MAX_INTERVAL_STEPS))
+        if wanted > steps:
+            self.run = self.run.model_copy(update={"train": self.run.train.model_copy(update={"steps": wanted})})
+            self.interval_note = f" ({wanted} steps, not {steps}, so that interval phases run twice)"
+
     def trainer(self, precision: str, steps: int, path: Path, resume: bool = False) -> Any:
         from ..report.rundir import RunDir
         from ..train.trainer import Trainer
@@ -165,6 +197,7 @@ class CheckSession:
     def fp32_run(self) -> tuple[Any, BaseException | None]:
         if self._fp32 is None:
             self.need_run()
+            self.need_intervals()
             trainer, error = None, None
             try:
                 trainer = self.trainer("fp32", self.run.train.steps, self.fresh_dir("fp32"))

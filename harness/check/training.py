@@ -20,6 +20,7 @@ def train_in(session: CheckSession, precision: str) -> str:
 
     session.need_run()
     session.need_contract()
+    session.need_intervals()
     if precision == "fp32":
         trainer, error = session.fp32_run()
     else:
@@ -47,7 +48,14 @@ def train_in(session: CheckSession, precision: str) -> str:
     if bad:
         raise Fail(f"losses {bad} are not finite in {precision}")
     shown = ", ".join(f"{k} {v:.4g}" for k, v in losses.items())
-    return f"{trainer.step} steps × batch {session.run.train.batch_size}; last losses: {shown or 'none logged'}"
+    calls = trainer.phase_calls
+    never = [name for name in session.intervals or {} if not calls.get(name)]
+    if never:
+        raise Fail(f"interval phase(s) {never} never ran in {trainer.step} steps in {precision}")
+    ran = "; interval phases: " + ", ".join(f"{name} every {every} ran {calls.get(name, 0)}×"
+                                            for name, every in session.intervals.items()) if session.intervals else ""
+    return (f"{trainer.step} steps × batch {session.run.train.batch_size}{session.interval_note}; last losses: "
+            f"{shown or 'none logged'}{ran}")
 
 
 def check_fp32(session: CheckSession) -> str:

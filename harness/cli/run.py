@@ -201,7 +201,8 @@ def print_summary(summary: dict, path: Path) -> None:
     from ..report.reading import reading
 
     scored_by = "the EMA of G" if scored == "ema" and len(labels) > 1 else ""
-    out.print(f"reading{f' ({scored_by})' if scored_by else ''}: {reading(summary.get('metrics'))}", highlight=False,
+    line = reading(summary.get("metrics"), summary.get("evaluated", True))  # evaluated: False with train.evaluate=false
+    out.print(f"reading{f' ({scored_by})' if scored_by else ''}: {line}", highlight=False,
               soft_wrap=True)
     out.print(f"report: {Path(path) / 'report.md'}", highlight=False, soft_wrap=True)
     out.print(f"run directory: {path}", highlight=False, soft_wrap=True)

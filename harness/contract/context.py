@@ -10,6 +10,7 @@ copies of an image batch.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -57,6 +58,12 @@ class TrainingContext(NoiseSource):
         self.step = 0
         self.real_target = real_target
         self.loss_scale = 1.0  # the current phase's fp16 loss scale, for the penalties
+        self.interval = 1  # the current phase's ``every``
+        #: which gradient-penalty helpers the current phase step called (harness.train.conflicts reads it)
+        self.used: set[str] = set()
+        #: plugin-state updates a helper computed in the current step (the path-length average); the
+        #: trainer applies them only when the step is applied, like Phase.after_step
+        self.pending: dict[str, Tensor] = {}
         #: the plugin's training state (``GANPlugin.initial_state``), on the device; read-only in steps,
         #: changed in ``Phase.after_step`` (which runs only for applied steps)
         self.state: dict[str, Tensor] = {}
@@ -95,16 +102,46 @@ class TrainingContext(NoiseSource):
         return (out / self.world).to(value.dtype)
 
     def gradient_penalty(self, critic, real: Tensor, fake: Tensor, *args: Tensor, target: float = 1.0) -> Tensor:
+        self.used.add("gradient_penalty")
         shape = (1,) * (real.dim() - 1)
         eps = self._shard(lambda m: torch.rand((m, *shape), device=real.device, dtype=real.dtype,
                                                generator=self.generator), real.shape[0])
         return penalties.gradient_penalty(critic, real, fake, *args, target=target, scale=self.loss_scale, eps=eps)
 
     def gradient_penalty_at(self, critic, points: Tensor, *args: Tensor, target: float = 1.0) -> Tensor:
+        self.used.add("gradient_penalty_at")
         return penalties.gradient_penalty_at(critic, points, *args, target=target, scale=self.loss_scale)
 
     def r1_penalty(self, critic, real: Tensor, *args: Tensor) -> Tensor:
+        self.used.add("r1_penalty")
         return penalties.r1_penalty(critic, real, *args, scale=self.loss_scale)
+
+    def input_gradient(self, outputs: Tensor, inputs: Tensor, weights: Tensor | None = None) -> Tensor:
+        return penalties.input_gradient(outputs, inputs, weights, scale=self.loss_scale)
+
+    def path_length_penalty(self, images: Tensor, w: Tensor, key: str = "pl_mean", decay: float = 0.01) -> Tensor:
+        if key not in self.state:
+            raise ValueError(f"path_length_penalty keeps its moving average in the plugin state under {key!r}: "
+                             f"declare it in initial_state() (e.g. {{{key!r}: 0.0}}); the state has {sorted(self.state)}")
+        if not 0 < decay <= 1:
+            raise ValueError(f"path_length_penalty: decay must be in (0, 1], got {decay}")
+        # y ~ N(0, I)/√(H·W): data-sized noise from this rank's private stream (checkpointed per rank)
+        spatial = math.prod(images.shape[2:]) if images.dim() > 2 else 1
+        noise = torch.randn(images.shape, device=images.device, dtype=torch.float32,
+                            generator=self.local.generator) / math.sqrt(spatial)
+        lengths = penalties.path_lengths(images, w, noise, scale=self.loss_scale)
+        average = self.state[key]
+        # every process sees the same batch mean, so the average stays identical on all of them
+        batch_mean = self.mean_over_processes(lengths.detach().mean().to(average.dtype))
+        updated = average.detach().lerp(batch_mean, decay)
+        self.pending[key] = updated
+        return (lengths - updated.float()).square().mean()
+
+    def commit_pending(self) -> None:
+        """Apply the state updates the helpers computed (the step was applied)."""
+        for key, value in self.pending.items():
+            self.state[key] = value.detach().clone()
+        self.pending.clear()
 
     def stash(self, key: str, value) -> None:
         self._stash[key] = value

@@ -59,3 +59,30 @@ def r1_penalty(critic: Callable[..., Tensor], real: Tensor, *args: Tensor, scale
     """Mescheder et al. 2018 (arXiv 1801.04406): E[‖∇D(x)‖²] on real data (multiply by γ/2 yourself)."""
     grads = _input_gradients(critic, real, args, scale)
     return grads.flatten(1).pow(2).sum(dim=1).mean()
+
+
+def input_gradient(outputs: Tensor, inputs: Tensor, weights: Tensor | None = None, scale: float = 1.0) -> Tensor:
+    """∂(Σ outputs · weights)/∂inputs with a graph (for a loss that backpropagates through it), in float32.
+
+    Under fp16 the scaled sum is differentiated and the result unscaled, as for the penalties above."""
+    if not inputs.requires_grad:
+        raise ValueError("input_gradient: the inputs do not require grad; make them a leaf that does "
+                         "(x = x.detach().requires_grad_()) before computing the outputs from them")
+    if not outputs.requires_grad:
+        raise ValueError("input_gradient: the outputs do not depend on anything that requires grad; compute "
+                         "them from the inputs after those require grad")
+    total = outputs.float() if weights is None else outputs.float() * weights.float()
+    (grads,) = torch.autograd.grad(total.sum() * scale, inputs, create_graph=True)
+    grads = grads.float()
+    return grads / scale if scale != 1.0 else grads
+
+
+def path_lengths(images: Tensor, w: Tensor, noise: Tensor, scale: float = 1.0) -> Tensor:
+    """StyleGAN2's per-sample path lengths ‖J_wᵀ y‖ (Karras et al. 2020, arXiv 1912.04958, §3.2), with
+    y = ``noise`` (N(0, I)/√(H·W) in the paper): the gradient of ⟨G(w), y⟩ with respect to w, its squared
+    entries summed over the last dimension, averaged over any middle (per-layer) dimension, square-rooted."""
+    grads = input_gradient(images, w, noise, scale)
+    squared = grads.square().sum(dim=-1)
+    if squared.dim() > 1:
+        squared = squared.flatten(1).mean(dim=1)
+    return squared.sqrt()

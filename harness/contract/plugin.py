@@ -77,6 +77,20 @@ class OptimizerSpec(BaseModel):
     #: iterations without a new minimum. The diagnostic is a ``PhaseResult.diagnostics`` key, as
     #: recorded: ``"<phase>/<key>"`` or just ``"<key>"`` when one phase reports it.
     plateau: PlateauSpec | None = None
+    #: StyleGAN2's lazy-regularization correction (Karras et al. 2020, arXiv 1912.04958, Appendix B): when this
+    #: network's regularization phase runs every ``c`` iterations (``Phase(every=c)``) and shares its optimizer,
+    #: the optimizer takes lr × c/(c+1) and betas β^(c/(c+1)), so the main and the regularization steps together
+    #: move the weights about as one step of the uncorrected optimizer would. ``None``: no correction.
+    lazy_interval: int | None = Field(default=None, ge=1)
+
+    def lazy_ratio(self) -> float:
+        """c/(c+1) for ``lazy_interval`` c, 1.0 without it."""
+        return 1.0 if self.lazy_interval is None else self.lazy_interval / (self.lazy_interval + 1)
+
+    def corrected_betas(self) -> tuple[float, float]:
+        """``betas`` after the lazy-regularization correction, β^(c/(c+1))."""
+        ratio = self.lazy_ratio()
+        return (self.betas[0] ** ratio, self.betas[1] ** ratio) if ratio != 1.0 else self.betas
 
 
 class Networks(dict[str, nn.Module]):
@@ -131,6 +145,7 @@ class StepContext(Protocol):
     """What the harness offers a phase step. Implemented by ``harness.contract.context.TrainingContext``."""
 
     step: int  # completed training iterations so far
+    interval: int  # the running phase's ``every`` (1 for ordinary phases): weight a lazy penalty by it
     device: torch.device
     real_target: float  # 1.0, or less with one-sided label smoothing
 
@@ -163,6 +178,19 @@ class StepContext(Protocol):
 
     def r1_penalty(self, critic: Callable[..., Tensor], real: Tensor, *args: Tensor) -> Tensor:
         """R1 penalty E[‖∇D(x)‖²] on real data (harness.contract.penalties)."""
+
+    def input_gradient(self, outputs: Tensor, inputs: Tensor, weights: Tensor | None = None) -> Tensor:
+        """∂(Σ outputs · weights)/∂inputs (``weights`` default 1), in float32, *with* a graph, so a loss built
+        from it backpropagates to the networks (a double backward). ``inputs`` must require grad and
+        ``outputs`` must depend on it: generator-side penalties differentiate G's output with respect to its
+        latent, e.g. StyleGAN2's ∂⟨G(w), y⟩/∂w. Correct under fp16 (the scaled-gradient recipe)."""
+
+    def path_length_penalty(self, images: Tensor, w: Tensor, key: str = "pl_mean", decay: float = 0.01) -> Tensor:
+        """StyleGAN2's path-length penalty E[(‖J_wᵀ y‖ − a)²], y ~ N(0, I)/√(H·W), for generated ``images``
+        and the latent ``w`` that produced them ((N, dim) or (N, layers, dim)). ``a`` is the moving average
+        of ‖J_wᵀ y‖ kept in the plugin state under ``key`` (declare it in ``initial_state``, e.g. 0.0): the
+        harness sets it to lerp(a, mean over processes of this batch's lengths, ``decay``) when the step is
+        applied, so it is identical on every process and checkpointed. Multiply by the weight yourself."""
 
     def stash(self, key: str, value: Any) -> None:
         """Keep ``value`` for a later phase of this iteration (e.g. the D step's generated batch, still attached
@@ -198,10 +226,22 @@ class Phase:
     """One kind of update in a training iteration.
 
     Each iteration runs every phase in order, ``repeats`` times each, drawing a fresh batch
-    for each repeat. ``repeats`` may be a function of the completed iterations (e.g. WGAN's
-    100 critic steps for the first 25 generator iterations): ``repeats=lambda step: ...``. Only the
-    optimizers of ``updates`` step; the other networks are frozen (no parameter gradients) while
-    this phase runs.
+    for each repeat. Only the optimizers of ``updates`` step; the other networks are frozen (no
+    parameter gradients) while this phase runs.
+
+    ``repeats`` may be a function of the completed iterations, ``repeats=lambda step: ...`` (WGAN's 100
+    critic steps for the first 25 generator iterations); it returns an int >= 0, and 0 skips the phase in
+    that iteration. For a phase that runs every k iterations, prefer ``every``, which the harness knows about.
+
+    ``every``: an *interval phase* (StyleGAN2's lazy regularization): it runs only in the iterations whose
+    index — the number of completed iterations, 0, 1, 2, … — is divisible by ``every`` (so in the first
+    one, then every ``every``-th), with its own optimizer step, its own fp16 loss scaler and its own
+    non-finite guard count. ``ctx.interval`` tells the step its ``every``, to weight a lazy penalty by it.
+
+    ``optimizer``: the phase's own optimizer, built from this spec over the parameters of ``updates`` and
+    checkpointed with the others; without it (the default, and StyleGAN2's choice) the phase steps the
+    optimizers of ``GANPlugin.optimizers()`` that the networks' other phases step too — give those
+    ``OptimizerSpec(lazy_interval=every)`` for StyleGAN2's learning-rate and β correction.
 
     Hooks, both under ``torch.no_grad()`` and only after a step the harness *applied* (never after a
     step skipped as non-finite or by the fp16 scaler): ``after_update(nets)`` (e.g. WGAN's weight
@@ -221,20 +261,35 @@ class Phase:
     after_update: Callable[[Networks], None] | None = None
     after_step: AfterStepFn | None = None
     keeps_graph: tuple[str, ...] = ()
+    every: int = 1
+    optimizer: OptimizerSpec | None = None
 
     def __post_init__(self) -> None:
-        if not callable(self.repeats) and self.repeats < 1:
-            raise ValueError(f"phase {self.name!r}: repeats must be >= 1, got {self.repeats}")
+        if not callable(self.repeats) and (not isinstance(self.repeats, int) or self.repeats < 1):
+            raise ValueError(f"phase {self.name!r}: repeats must be an int >= 1 (or a function of the step), "
+                             f"got {self.repeats!r}")
+        if not isinstance(self.every, int) or isinstance(self.every, bool) or self.every < 1:
+            raise ValueError(f"phase {self.name!r}: every must be an int >= 1, got {self.every!r}")
+        if self.optimizer is not None and not isinstance(self.optimizer, OptimizerSpec):
+            raise ValueError(f"phase {self.name!r}: optimizer must be an OptimizerSpec, "
+                             f"got {type(self.optimizer).__name__}")
         if not self.updates:
             raise ValueError(f"phase {self.name!r} updates no network")
 
+    def runs_at(self, step: int) -> bool:
+        """Whether this phase runs in the iteration after ``step`` completed ones (``every`` divides it)."""
+        return step % self.every == 0
+
     def repeats_at(self, step: int) -> int:
-        """How many times this phase runs in the iteration after ``step`` completed ones."""
+        """How many times this phase runs in the iteration after ``step`` completed ones (0: skipped)."""
+        if not self.runs_at(step):
+            return 0
         if not callable(self.repeats):
             return self.repeats
         count = self.repeats(step)
-        if not isinstance(count, int) or count < 1:
-            raise ValueError(f"phase {self.name!r}: repeats({step}) must be an int >= 1, got {count!r}")
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise ValueError(f"phase {self.name!r}: repeats({step}) must be an int >= 0 (0 skips the phase in "
+                             f"that iteration), got {count!r}")
         return count
 
 
@@ -262,6 +317,12 @@ class GANPlugin(ABC):
     #: asks for one is rejected when it is configured, with this reason (e.g. ``{"pack": "the Q head
     #: needs one code per sample"}``)
     unsupported_tricks: ClassVar[Mapping[str, str]] = MappingProxyType({})
+    #: harness tricks whose effect this plugin also computes through the step context, and that it means to
+    #: add to its own, trick name → why (e.g. ``{"r1_gamma": "WGAN-GP penalises interpolates; R1 on real data
+    #: adds to it"}``). Without this declaration such a run stops at the first step with one line naming both
+    #: (harness.train.conflicts): ``train.tricks.r1_gamma`` on a plugin that calls ``ctx.r1_penalty`` would
+    #: otherwise apply R1 twice.
+    composes_with: ClassVar[Mapping[str, str]] = MappingProxyType({})
     #: False when the discriminator has no per-sample scalar score (e.g. BEGAN's autoencoder): the
     #: harness then leaves the D-score diagnostics out instead of computing them from other outputs
     scalar_scores: ClassVar[bool] = True

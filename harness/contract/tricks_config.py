@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .spec import DataKind, Family, ModelSpec
 
@@ -43,10 +43,20 @@ class TricksConfig(BaseModel):
     r1_gamma: float = Field(0.0, ge=0, description=(
         "R1 penalty weight γ: adds γ/2·E‖∇D(x)‖² on real data to every discriminator phase "
         "(Mescheder et al. 2018, arXiv 1801.04406)"))
+    r1_every: int = Field(1, ge=1, le=10_000, description=(
+        "Lazy R1 (StyleGAN2, Karras et al. 2020, arXiv 1912.04958): with k > 1 the harness applies R1 in a phase "
+        "of its own every k iterations, weighted by k × D steps per iteration, instead of on every D step, and "
+        "gives D's optimizer the lr×k/(k+1), β^(k/(k+1)) correction unless its OptimizerSpec sets lazy_interval"))
     minibatch_std: bool = Field(False, description=(
         "Minibatch standard-deviation feature in D (Karras et al. 2018, arXiv 1710.10196)"))
     minibatch_discrimination: int = Field(0, ge=0, le=512, description=(
         "Number of minibatch-discrimination kernels in D, 0 = off (Salimans et al. 2016, arXiv 1606.03498)"))
+
+    @model_validator(mode="after")
+    def _lazy_r1_needs_r1(self) -> TricksConfig:
+        if self.r1_every > 1 and not self.r1_gamma:
+            raise ValueError(f"r1_every={self.r1_every} schedules the R1 penalty, which is off: set r1_gamma > 0 too")
+        return self
 
     @field_validator("diffaugment")
     @classmethod
@@ -59,11 +69,15 @@ class TricksConfig(BaseModel):
         return self != TricksConfig()
 
 
+#: fields that schedule a trick rather than being one (they need the trick itself switched on)
+SCHEDULES = ("instance_noise_steps", "r1_every")
+
+
 def active_tricks(tricks: TricksConfig) -> list[str]:
     """The tricks switched on (fields that differ from their default; a schedule's length is no trick)."""
     default = TricksConfig()
     return [name for name in TricksConfig.model_fields
-            if name != "instance_noise_steps" and getattr(tricks, name) != getattr(default, name)]
+            if name not in SCHEDULES and getattr(tricks, name) != getattr(default, name)]
 
 
 def incompatibilities(tricks: TricksConfig, spec: ModelSpec, data_kind: DataKind,

@@ -70,7 +70,13 @@ def choose_plan(dataset: str, conditional: bool, extractor: str | None = None,
     unknown = [m for m in metrics if m not in METRIC_ALIASES]
     if unknown:
         raise MetricError(f"unknown metric(s) {unknown}; choose from {sorted(METRIC_ALIASES)}")
-    return ImageEvalPlan(plan.extractor, tuple(dict.fromkeys(METRIC_ALIASES[m] for m in metrics)), plan.reason)
+    chosen = tuple(dict.fromkeys(METRIC_ALIASES[m] for m in metrics))
+    if "conditional-accuracy" in chosen and not conditional:
+        asked = next(m for m in metrics if METRIC_ALIASES[m] == "conditional-accuracy")
+        raise MetricError(f"metric {asked!r} (conditional accuracy) asks whether each sample shows the class it was "
+                          "generated for, and this model is unconditional: it draws no class. For which classes its "
+                          "samples cover, use class-coverage")
+    return ImageEvalPlan(plan.extractor, chosen, plan.reason)
 
 
 _EXTRACTORS: dict[tuple, FeatureExtractor] = {}

@@ -7,7 +7,8 @@ Measured on log iterations only (the hot loop stays lean), per network and per p
   (sign of the logits for minimax and hinge losses, threshold 0.5 for least squares — not
   defined for Wasserstein critics); ``PHASE/p_fake`` = E[σ(D(G(z)))] for minimax;
   ``PHASE/r_t`` = E[sign(D(x))], the ADA overfitting heuristic (Karras et al. 2020, arXiv 2006.06676);
-* ``PHASE/loss_sem`` (standard error of the loss over the logging window), ``PHASE/loss_scale`` (fp16);
+* ``PHASE/loss_sem`` (standard error of the loss over the logging window; absent when the window holds one
+  step, as with ``train.log_every=1``), ``PHASE/loss_scale`` (fp16);
 * optionally ``spectral/NET/LAYER``: power-iteration estimates of each discriminator layer's
   largest singular value (``train.spectral_diagnostics``).
 
@@ -212,14 +213,16 @@ def oscillation(history: list[dict[str, Any]], ctx: RuleContext, window: int = 1
     recent, step = records[-window:], records[-1]["step"]
     for phase in ctx.discriminator_phases + ctx.generator_phases:
         values = _series(recent, "losses", f"{phase}/loss")
-        sems = _series(recent, "diagnostics", f"{phase}/loss_sem")
+        # the noise is the loss's standard error within a log interval; an interval of one step has none
+        # (train.log_every=1), and without it a swing cannot be told from noise: no warning then
+        sems = [sem for sem in _series(recent, "diagnostics", f"{phase}/loss_sem") if sem > 0]
         if len(values) < window or len(sems) < window // 2:
             continue
         middle = statistics.median(values)
         signs = [v > middle for v in values]
         crossings = sum(a != b for a, b in zip(signs, signs[1:]))
         swing = statistics.fmean(abs(v - middle) for v in values)
-        noise = max(statistics.median(sems), 1e-12)
+        noise = statistics.median(sems)
         if crossings >= 4 and swing > 5 * noise:
             return TrainingWarning("oscillation", step, (
                 f"the {phase} loss oscillates: it crossed its median {crossings} times in the last {window} records "

@@ -62,9 +62,13 @@ def _translation(m: dict[str, Any]) -> str | None:
     return f"translations keep the digit's class {_pct(a2b)} (A→B) and {_pct(b2a)} (B→A) of the time"
 
 
-def reading(metrics: dict[str, Any] | None) -> str:
-    """One line on what ``metrics`` (summary.json → metrics) mean."""
+def reading(metrics: dict[str, Any] | None, evaluated: bool = True) -> str:
+    """One line on what ``metrics`` (summary.json → metrics) mean; ``evaluated`` False (summary.json →
+    evaluated, a run with ``train.evaluate=false``) when the run computed no metric on purpose."""
     m = metrics or {}
+    if not m and not evaluated:
+        return ("not evaluated (train.evaluate=false): look at the samples, or score the run with "
+                "`ganzoo eval RUN_DIR`")
     if "modes_captured" in m and "hq_fraction" in m:
         return _mixture(m)
     line = _translation(m) or _images(m)

@@ -6,7 +6,7 @@ plugin author's mistake surfaces.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 import torch
@@ -17,6 +17,7 @@ from ..contract.errors import GanzooError
 from ..contract.plugin import GANPlugin, Networks, OptimizerSpec, Phase
 from ..report.diagnostics import RuleContext
 from .distributed import DistributedError
+from .lazy_r1 import lazy_specs
 from .optim import build_optimizer, parameter_groups
 from .records import find_diagnostic
 from .resolve import ConfigError
@@ -99,29 +100,52 @@ class LearningRates:
     :meth:`observe` when a plugin diagnostic stops falling).
     """
 
-    def __init__(self, plugin: GANPlugin, phases: list[Phase], nets: Networks, total_steps: int) -> None:
-        specs = plugin.optimizers()
-        needed = {net for phase in phases for net in phase.updates}
+    def __init__(self, plugin: GANPlugin, phases: list[Phase], nets: Networks, total_steps: int,
+                 harness_phases: Collection[str] = ()) -> None:
+        """``harness_phases``: names of the phases the harness added (lazy R1): the networks they update get
+        the lazy-regularization correction (``OptimizerSpec.lazy_interval``) unless their spec sets one."""
+        plugin_name = type(plugin).__name__
+        specs = lazy_specs(dict(plugin.optimizers()), [p for p in phases if p.name in harness_phases])
+        needed = {net for phase in phases if getattr(phase, "optimizer", None) is None for net in phase.updates}
         missing = needed - set(specs)
         if missing:
-            raise PluginContractError(f"{type(plugin).__name__}.optimizers() has no spec for {sorted(missing)}, "
+            raise PluginContractError(f"{plugin_name}.optimizers() has no spec for {sorted(missing)}, "
                                       "which a phase updates")
         self.total_steps = total_steps
         self.scale = 1.0
+        #: optimizer key → spec: a network's name, or ``"<phase>:<networks>"`` for a phase's own optimizer
+        chosen: dict[str, OptimizerSpec] = {net: specs[net] for net in sorted(needed)}
+        #: phase name → the keys of the optimizers its steps step
+        self.phase_keys: dict[str, list[str]] = {}
+        for phase in phases:
+            own = getattr(phase, "optimizer", None)
+            if own is None:
+                self.phase_keys[phase.name] = list(phase.updates)
+            else:
+                key = f"{phase.name}:{'+'.join(phase.updates)}"
+                chosen[key] = own
+                self.phase_keys[phase.name] = [key]
         self.scheduled: dict[str, OptimizerSpec] = {
-            net: specs[net] for net in sorted(needed) if getattr(specs[net], "decay", "none") != "none"}
+            key: spec for key, spec in chosen.items() if getattr(spec, "decay", "none") != "none"}
         self.optimizers = {}
-        for net in sorted(needed):
+        for key, spec in chosen.items():
+            members = [key] if key in nets else key.split(":", 1)[1].split("+")
             try:
-                groups = parameter_groups(specs[net], nets[net])
+                groups = [group for net in members for group in parameter_groups(spec, nets[net])]
             except ValueError as error:
-                raise PluginContractError(f"{type(plugin).__name__}.optimizers()[{net!r}]: {error}") from None
-            self.optimizers[net] = build_optimizer(specs[net], groups)
+                where = (f"{plugin_name}.optimizers()[{key!r}]" if key in nets
+                         else f"{plugin_name}: phase {key.split(':')[0]!r} optimizer")
+                raise PluginContractError(f"{where}: {error}") from None
+            self.optimizers[key] = build_optimizer(spec, groups)
         self.base_lrs = {net: [g["lr"] for g in opt.param_groups] for net, opt in self.optimizers.items()}
-        self.plateaus = {net: specs[net].plateau for net in sorted(needed) if specs[net].plateau is not None}
+        self.plateaus = {key: spec.plateau for key, spec in chosen.items() if spec.plateau is not None}
         #: per network with a plateau schedule: best value, step of the last improvement, factor so far
         self.plateau_progress: dict[str, dict[str, float]] = {
             net: {"best": float("inf"), "since": 0, "factor": 1.0} for net in self.plateaus}
+
+    def for_phase(self, phase: Phase) -> list[torch.optim.Optimizer]:
+        """The optimizers a step of ``phase`` steps."""
+        return [self.optimizers[key] for key in self.phase_keys[phase.name]]
 
     def apply(self, step: int) -> None:
         """Set scheduled learning rates for the coming iteration."""

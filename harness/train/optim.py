@@ -1,4 +1,5 @@
-"""Build a torch optimizer from a plugin's OptimizerSpec (the harness owns the object)."""
+"""Build a torch optimizer from a plugin's OptimizerSpec (the harness owns the object), with StyleGAN2's
+lazy-regularization correction of lr and betas when the spec asks for it (``OptimizerSpec.lazy_interval``)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ def parameter_groups(spec: OptimizerSpec, module: nn.Module) -> list[dict]:
     """``spec.param_groups`` (submodule-name prefix → lr) as torch parameter groups; the rest get ``spec.lr``.
 
     The longest matching prefix wins; a prefix that matches no parameter is an error."""
+    ratio = spec.lazy_ratio()  # StyleGAN2's lazy-regularization correction of the learning rates (1 without)
     if not spec.param_groups:
-        return [{"params": list(module.parameters()), "lr": spec.lr}]
+        return [{"params": list(module.parameters()), "lr": spec.lr * ratio}]
     prefixes = sorted(spec.param_groups, key=len, reverse=True)
     groups: dict[str | None, list[nn.Parameter]] = {prefix: [] for prefix in prefixes}
     groups[None] = []
@@ -27,8 +29,8 @@ def parameter_groups(spec: OptimizerSpec, module: nn.Module) -> list[dict]:
         names = sorted({n.split(".")[0] for n, _ in module.named_parameters()})
         raise ValueError(f"OptimizerSpec.param_groups: {empty} name no parameters of {type(module).__name__} "
                          f"(its top-level submodules with parameters: {names})")
-    result = [{"params": groups[None], "lr": spec.lr}] if groups[None] else []
-    return result + [{"params": groups[p], "lr": spec.param_groups[p]} for p in sorted(spec.param_groups)]
+    result = [{"params": groups[None], "lr": spec.lr * ratio}] if groups[None] else []
+    return result + [{"params": groups[p], "lr": spec.param_groups[p] * ratio} for p in sorted(spec.param_groups)]
 
 
 def build_optimizer(spec: OptimizerSpec, params: Iterable[nn.Parameter] | list[dict]) -> torch.optim.Optimizer:
@@ -41,8 +43,11 @@ def build_optimizer(spec: OptimizerSpec, params: Iterable[nn.Parameter] | list[d
     fused = first is not None and first.is_cuda
     kernel = {"fused": True} if fused else {"foreach": True}
     if spec.kind == "adam":
-        return torch.optim.Adam(params, lr=spec.lr, betas=spec.betas, weight_decay=spec.weight_decay, **kernel)
+        return torch.optim.Adam(params, lr=spec.lr * spec.lazy_ratio(), betas=spec.corrected_betas(),
+                                weight_decay=spec.weight_decay, **kernel)
     if spec.kind == "rmsprop":  # no fused RMSprop in torch 2.11
-        return torch.optim.RMSprop(params, lr=spec.lr, momentum=spec.momentum, weight_decay=spec.weight_decay,
+        return torch.optim.RMSprop(params, lr=spec.lr * spec.lazy_ratio(), momentum=spec.momentum,
+                                   weight_decay=spec.weight_decay,
                                    foreach=True)
-    return torch.optim.SGD(params, lr=spec.lr, momentum=spec.momentum, weight_decay=spec.weight_decay, **kernel)
+    return torch.optim.SGD(params, lr=spec.lr * spec.lazy_ratio(), momentum=spec.momentum,
+                           weight_decay=spec.weight_decay, **kernel)

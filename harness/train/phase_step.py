@@ -20,6 +20,7 @@ from ..contract.context import TrainingContext
 from ..contract.plugin import Batch, GANPlugin, Networks, Phase, PhaseResult
 from ..report.throughput import Throughput
 from .build import PluginContractError, params_of
+from .conflicts import ConflictWatch
 from .distributed import Distributed
 from .guard import NonFiniteEvent, NonFiniteGuard
 from .interrupts import StopRequest
@@ -29,10 +30,14 @@ from .records import LogWindow
 
 class PhaseStepper:
     def __init__(self, plugin: GANPlugin, nets: Networks, step_nets: Networks, phases: list[Phase],
-                 optimizers: dict[str, torch.optim.Optimizer], train: TrainConfig, ctx: TrainingContext,
+                 optimizers: dict[str, list[torch.optim.Optimizer]], train: TrainConfig, ctx: TrainingContext,
                  dist: Distributed, guard: NonFiniteGuard, throughput: Throughput, window: LogWindow,
-                 stop: StopRequest, precision: PrecisionChoice | None = None) -> None:
+                 stop: StopRequest, conflicts: ConflictWatch | None = None,
+                 precision: PrecisionChoice | None = None) -> None:
+        """``optimizers``: phase name → the optimizers its steps step (harness.train.build.LearningRates);
+        ``precision``: the run's resolved precision (default: resolve ``train.precision`` here)."""
         self.plugin, self.nets, self.step_nets, self.optimizers = plugin, nets, step_nets, optimizers
+        self.conflicts = conflicts
         self.train, self.ctx, self.dist, self.guard = train, ctx, dist, guard
         self.throughput, self.window, self.stop = throughput, window, stop
         self.phase_params = {phase.name: params_of(nets, phase.updates) for phase in phases}
@@ -50,11 +55,16 @@ class PhaseStepper:
         scaled = scaler.is_enabled()
         scale_before = self.scales[phase.name]
         self.ctx.loss_scale = scale_before
+        self.ctx.interval = phase.every
+        self.ctx.used.clear()
+        self.ctx.pending.clear()
         with self.precision.autocast():
             result = phase.step(self.step_nets, batch, self.ctx)
             if not isinstance(result, PhaseResult):
                 raise PluginContractError(f"phase {phase.name!r} of {type(self.plugin).__name__} must return a "
                                           f"PhaseResult, got {type(result).__name__}")
+            if self.conflicts is not None:
+                self.conflicts.check(phase, self.ctx.used)
             check_result(type(self.plugin).__name__, phase.name, result, len(batch), self.train.tricks.pack,
                          self.plugin.scalar_scores)
             loss = result.loss.float()
@@ -71,13 +81,14 @@ class PhaseStepper:
                 "used was modified in place. Backward runs after your step returns: don't modify in place a "
                 "tensor the loss used (e.g. a buffer or ctx.state); update state in Phase.after_step. "
                 f"(autograd: {error})") from None
-        optimizers = [self.optimizers[name] for name in phase.updates]
+        optimizers = self.optimizers[phase.name]
         loss_bad, grads_bad = self._exchange_and_check(loss, self.phase_params[phase.name], check=not scaled)
 
         if not scaled and (loss_bad or grads_bad):
             event = NonFiniteEvent(phase.name, step + 1, self._culprit(phase, loss, result, loss_bad))
             for optimizer in optimizers:
                 optimizer.zero_grad(set_to_none=True)
+            self.ctx.pending.clear()  # a skipped step changes no plugin state
             self.counters[f"{phase.name}/nonfinite_{'loss' if loss_bad else 'grad'}"] += 1
             self.throughput.phases.stop(phase.name, token)
             self.guard.bad(event)
@@ -85,9 +96,10 @@ class PhaseStepper:
 
         clip = self.train.grad_clip
         if measure or clip:
-            for name, optimizer in zip(phase.updates, optimizers):
-                if scaled:
+            if scaled:
+                for optimizer in optimizers:
                     scaler.unscale_(optimizer)
+            for name in phase.updates:
                 grads = [p for p in self.nets[name].parameters() if p.grad is not None]
                 norm = (torch.nn.utils.clip_grad_norm_(grads, clip) if clip
                         else torch.nn.utils.get_total_norm([p.grad for p in grads]))
@@ -100,6 +112,7 @@ class PhaseStepper:
             scaler.update()
             self.scales[phase.name] = scale_after = float(scaler.get_scale())
             if scale_after < scale_before:  # the scaler found inf/NaN gradients and skipped the update
+                self.ctx.pending.clear()
                 self.counters[f"{phase.name}/amp_skipped"] += 1
                 self.throughput.phases.stop(phase.name, token)
                 if scale_before <= 1.0:  # no overflow of the scaling explains it: a real non-finite step
@@ -112,6 +125,7 @@ class PhaseStepper:
                 optimizer.step()
                 optimizer.zero_grad(set_to_none=True)
         self.guard.good(phase.name)
+        self.ctx.commit_pending()  # state the context's helpers computed (the path-length average)
         if phase.after_update is not None or phase.after_step is not None:
             with torch.no_grad():
                 if phase.after_update is not None:
@@ -158,7 +172,7 @@ class PhaseStepper:
     def _r1(self, phase: Phase, batch: Batch, result: PhaseResult) -> Tensor | float:
         """The R1 trick: γ/2·E‖∇D(x)‖² added to every phase that updates a discriminator."""
         gamma = self.train.tricks.r1_gamma
-        if not gamma:
+        if not gamma or self.train.tricks.r1_every > 1:  # lazy R1 is a phase of its own (harness.train.lazy_r1)
             return 0.0
         total: Any = 0.0
         args = (batch.labels,) if self.plugin.spec.conditional and batch.labels is not None else ()

@@ -57,7 +57,8 @@ class LogWindow:
             stats = torch.stack([torch.stack([s.mean(), s.std() / math.sqrt(len(s)) if len(s) > 1
                                               else torch.zeros((), device=s.device)]) for s in stacked]).tolist()
             means = {key: m for key, (m, _) in zip(names, stats)}
-            sems = {key: e for key, (_, e) in zip(names, stats)}
+            # one value has no standard error (0 would claim a noiseless loss): leave it out
+            sems = {key: e for key, (_, e), s in zip(names, stats, stacked) if len(s) > 1}
         self.values.clear()
         diagnostics = {key: float(value) for key, value in self.diagnostics.items()}
         self.diagnostics.clear()

@@ -43,6 +43,8 @@ def build_summary(t: Trainer) -> dict[str, Any]:
         "status": t.status,
         "steps": t.step,
         "metrics": t.last_metrics,
+        #: False when train.evaluate=false: no metrics on purpose (not "none fits this data")
+        "evaluated": t.run.train.evaluate,
         #: the plugin's own diagnostics (PhaseResult.diagnostics) at the last log record
         "diagnostics": dict(t.window.plugin_values),
         "scored_generator": t.scored_generator,

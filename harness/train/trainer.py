@@ -1,6 +1,7 @@
 """The training loop: one loop runs any plugin's phases (GUIDE §2, after stylegan2-ada's phases).
 
-Per iteration: every phase in order, ``repeats`` times each, each repeat on a fresh batch
+Per iteration: every phase in order (an interval phase only every ``every``-th iteration, a lazy R1
+phase of the harness's among them), ``repeats`` times each, each repeat on a fresh batch
 (``phase_step``: autocast, backward, gradient exchange, finite check, clipping, the optimizer
 step) → EMA → log record, evaluation, checkpoint and sample plot when due. The plugin sees none
 of this. What surrounds the loop lives beside it: ``build`` (networks, optimizers, schedules),
@@ -34,11 +35,13 @@ from . import startup_gc, state
 from .build import (LearningRates, PluginContractError, build_networks, check_machine,  # noqa: F401
                     check_phases, initial_state, rule_context)
 from .checkpoint import CheckpointStore
+from .conflicts import ConflictWatch
 from .distributed import Distributed
 from .ema import GeneratorEMA
 from .evaluator import RunEvaluator
 from .guard import NonFiniteGuard, NonFiniteStop, RollbackRequest
 from .interrupts import TIME_LIMIT, StopRequest
+from .lazy_r1 import with_lazy_r1
 from .phase_step import PhaseStepper
 from .precision import precision_for
 from .records import LogWindow, progress_stats
@@ -87,8 +90,10 @@ class Trainer:
         self.source.place(self.device)  # in-memory images onto the GPU once; batches are then drawn by index
         self.dist.broadcast_modules(self.nets.values())  # … and rank 0's, whatever the plugin's init does
         set_seed(train.seed + self.dist.rank)  # per-rank global streams (dropout and the like)
-        self.phases = check_phases(self.plugin, self.plugin.phases(), self.nets)
-        self.rates = LearningRates(self.plugin, self.phases, self.nets, train.steps)
+        # the plugin's phases, and the harness's own (lazy R1, train.tricks.r1_every)
+        self.phases, self.harness_phases = with_lazy_r1(
+            self.plugin, check_phases(self.plugin, self.plugin.phases(), self.nets), tricks)
+        self.rates = LearningRates(self.plugin, self.phases, self.nets, train.steps, self.harness_phases)
         # noise: one stream shared by all ranks, sharded per rank (harness.contract.context)
         self.ctx = TrainingContext(self.device, train.seed, self.source.info.num_classes,
                                    real_target=1.0 - tricks.label_smoothing, rank=self.dist.rank, world=self.dist.world)
@@ -107,8 +112,10 @@ class Trainer:
         self.window = LogWindow(self.plugin.spec.family.value)
         self.guard = NonFiniteGuard(train.nan_patience, train.nan_policy, train.max_rollbacks)
         self.stop = StopRequest(announce=self.is_main)
-        self.stepper = PhaseStepper(self.plugin, self.nets, self.step_nets, self.phases, self.rates.optimizers,
+        self.stepper = PhaseStepper(self.plugin, self.nets, self.step_nets, self.phases,
+                                    {phase.name: self.rates.for_phase(phase) for phase in self.phases},
                                     train, self.ctx, self.dist, self.guard, self.throughput, self.window, self.stop,
+                                    ConflictWatch(self.plugin, tricks, self.harness_phases),
                                     precision_for(train.precision, self.device, run_dir.path if resume else None))
         self.evaluator = RunEvaluator(run, self.plugin, self.source, run_dir, self.dist, self.device, data_dir,
                                       extractor_weights)
@@ -193,13 +200,17 @@ class Trainer:
             self.tracker.finish()
 
     def train_iteration(self, measure: bool = False) -> None:
-        """One iteration: every phase in order, ``repeats`` times each (what the benches time)."""
+        """One iteration: every phase in order, ``repeats`` times each (what the benches time); an interval
+        phase (``Phase.every``) only in the iterations whose index it divides."""
         if self.rates.scheduled:
             self.rates.apply(self.step)
         try:
             for phase in self.phases:
+                repeats = phase.repeats_at(self.step)  # 0: an interval phase's off iteration, or a skipped one
+                if not repeats:
+                    continue
                 self._set_trainable(phase.updates + phase.keeps_graph)
-                for _ in range(phase.repeats_at(self.step)):
+                for _ in range(repeats):
                     self._run_phase(phase, measure)
                 if phase.keeps_graph:
                     _check_no_gradient(phase, self.nets)
