@@ -226,6 +226,58 @@ def test_veegan_discriminator_judges_z_x_pairs():
     assert grads(nets.D).norm() > 0 and grads(nets.F).abs().sum() == 0
 
 
+class PairRecorder(torch.nn.Module):
+    """Wraps a joint D(x, z) and keeps the pairs it is shown."""
+
+    def __init__(self, D):
+        super().__init__()
+        self.D, self.pairs = D, []
+
+    def forward(self, x, z):
+        self.pairs.append((x.detach(), z.detach()))
+        return self.D(x, z)
+
+
+def test_veegan_data_pair_draws_z_from_n_of_f_x_with_unit_variance():
+    """Algorithm 1, line 6 (and the authors' code): D's data pair is (z_g, x) with z_g ~ N(F(x), I), not F(x)."""
+    batch = real_batch(4096)
+    draws = []
+    for seed in (0, 1):
+        plugin, nets = setup(VEEGAN)
+        nets["D"] = PairRecorder(nets.D)
+        run_phase(plugin, nets, "discriminator", batch, seed=seed)
+        (_, z_fake), (x_data, z_data) = nets.D.pairs
+        assert torch.equal(x_data, batch.real)
+        with torch.no_grad():
+            offset = z_data - nets.F(batch.real)
+        assert offset.mean().abs() < 0.05 and (offset.std() - 1).abs() < 0.05  # N(0, I) around F(x)
+        assert offset.shape == (4096, 2) and (offset[:, 0] * offset[:, 1]).mean().abs() < 0.05  # independent dims
+        draws.append(z_data)
+    assert not torch.allclose(draws[0], draws[1])  # stochastic, not F(x)
+
+    plugin, nets = setup(VEEGAN, reconstructor_noise=0.0)  # the option: F(x) itself
+    nets["D"] = PairRecorder(nets.D)
+    run_phase(plugin, nets, "discriminator", batch)
+    with torch.no_grad():
+        torch.testing.assert_close(nets.D.pairs[1][1], nets.F(batch.real))
+
+
+def test_veegan_reconstruction_is_half_the_squared_norm():
+    """G's loss is E[D(z, G(z))] + ½E[‖z − F(G(z))‖²]: −log N(z; F(G(z)), I) up to a constant, as in the
+    authors' code (recon_likelihood = log p_θ(z|G(z)) summed over z's dimensions)."""
+    batch = real_batch()
+    plugin, nets = setup(VEEGAN, latent_dim=3)
+    result = run_phase(plugin, nets, "generator", batch)
+    with torch.no_grad():
+        z = context(0).latent(len(batch), 3)
+        x = nets.G(z)
+        nll = -torch.distributions.Normal(nets.F(x), 1.0).log_prob(z).sum(dim=1).mean()
+        constant = 1.5 * torch.log(torch.tensor(2 * torch.pi))  # ½ log 2π per dimension
+        kl = nets.D(x, z).mean()
+    torch.testing.assert_close(result.logs["reconstruction"], nll - constant)
+    torch.testing.assert_close(result.loss.detach(), kl + nll - constant)
+
+
 # -- ALI -----------------------------------------------------------------------------------------------
 
 def test_ali_encoder_receives_gradients():
