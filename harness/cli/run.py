@@ -200,8 +200,10 @@ def print_summary(summary: dict, path: Path) -> None:
                   f"continue with `ganzoo run {summary['model']} --resume {path}`", highlight=False)
     from ..report.reading import reading
 
+    config_path = Path(path) / "config.json"
+    config = json.loads(config_path.read_text()) if config_path.is_file() else None
     scored_by = "the EMA of G" if scored == "ema" and len(labels) > 1 else ""
-    out.print(f"reading{f' ({scored_by})' if scored_by else ''}: {reading(summary.get('metrics'))}", highlight=False,
-              soft_wrap=True)
+    out.print(f"reading{f' ({scored_by})' if scored_by else ''}: {reading(summary.get('metrics'), config)}",
+              highlight=False, soft_wrap=True)
     out.print(f"report: {Path(path) / 'report.md'}", highlight=False, soft_wrap=True)
     out.print(f"run directory: {path}", highlight=False, soft_wrap=True)

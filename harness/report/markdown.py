@@ -106,7 +106,7 @@ def write_report(run_dir: Path) -> Path:
     lines += [f"Status: **{status}** after {steps} iterations{preset}.", ""]
     lines += ["## Final metrics", "", *metric_lines(summary, config), ""]
     if summary.get("metrics") is not None:
-        lines += [f"Reading: {reading(summary.get('metrics'))}.", ""]
+        lines += [f"Reading: {reading(summary.get('metrics'), config)}.", ""]
     lines += evaluation_lines(summary.get("evaluations") or [])
     if summary.get("diagnostics"):
         lines += ["## Model diagnostics (last record)", "",
