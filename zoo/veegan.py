@@ -26,6 +26,8 @@ Deviations from the paper:
   it: the file is missing from the mirror of akashgit/VEEGAN) uses a 254-d z plus one extra noise input
   to G that is not reconstructed, G and F of 2 × 128 ReLU, a D with one hidden layer of 128 ReLU, batch
   500, Adam 1e-3 (β₁ 0.5) for all three and 100 × 1,000 iterations.
+  The ``veegan/*-veegan-protocol`` presets take those networks (``latent_dim = 254``, ``depth = 2``,
+  ``d_depth = 1``, ``d_activation = "relu"``), batch 500 and Adam 1e-3, for 10,000 iterations.
 - Images: the zoo's DCGAN family (batch norm, z of 100); the paper's Stacked MNIST nets follow DCGAN but
   their sizes are not given, and the authors' image code is not public.
 - The ring/grid/stacked-mnist-cpu presets keep the settings their recorded rows were measured with:
