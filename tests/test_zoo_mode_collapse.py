@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch.func import functional_call
 
 from ganzoo.harness.contract import penalties
@@ -12,7 +13,7 @@ from ganzoo.harness.plugin import losses
 from ganzoo.zoo.ali import ALI
 from ganzoo.zoo.dragan import DRAGAN
 from ganzoo.zoo.gdpp import GDPP, gdpp_loss
-from ganzoo.zoo.unrolled import Unrolled, unrolled_parameters
+from ganzoo.zoo.unrolled import Unrolled
 from ganzoo.zoo.veegan import VEEGAN
 
 RING = DataInfo(name="ring", kind=DataKind.points2d, shape=(2,))
@@ -52,6 +53,15 @@ def grads(net):
 
 # -- Unrolled GAN -------------------------------------------------------------------------------------
 
+@pytest.fixture
+def float64():
+    """Build networks and draw noise in float64 (the gradient comparisons need its precision)."""
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(previous)
+
+
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 def test_unrolled_g_gradient_differs_from_k0_and_real_d_is_untouched(optimizer):
     batch, g_grads = real_batch(), {}
@@ -64,50 +74,95 @@ def test_unrolled_g_gradient_differs_from_k0_and_real_d_is_untouched(optimizer):
         assert all(p.grad is None for p in nets.D.parameters())  # and no gradient reached the real D
     assert g_grads[0].norm() > 0 and not torch.allclose(g_grads[0], g_grads[3], atol=1e-7)
 
-    # k = 0 is exactly the non-saturating GAN's generator gradient
+
+@pytest.mark.parametrize("generator_loss", ["minimax", "non_saturating"])
+def test_unrolled_with_k0_is_the_gan_generator_gradient(generator_loss):
+    """K = 0: f_0's real term does not depend on G, so the default is the minimax GAN's G gradient, and the
+    option is the non-saturating GAN's."""
+    batch = real_batch()
+    plugin, nets = setup(Unrolled, unroll_steps=0, generator_loss=generator_loss)
+    run_phase(plugin, nets, "generator", batch)
+    ours = grads(nets.G)
     plugin, nets = setup(Unrolled, unroll_steps=0)
     nets.D.requires_grad_(False)
-    fake = plugin.sample(nets, context(0), len(batch))
-    losses.bce_generator_nonsaturating(nets.D(fake)).backward()
-    torch.testing.assert_close(grads(nets.G), g_grads[0])
+    logits = nets.D(plugin.sample(nets, context(0), len(batch)))
+    gan = losses.bce_generator_minimax if generator_loss == "minimax" else losses.bce_generator_nonsaturating
+    gan(logits).backward()
+    torch.testing.assert_close(ours, grads(nets.G))
 
 
-def test_unrolled_gradient_includes_the_second_order_term():
-    """With SGD unrolling, G's gradient equals differentiating through K explicit steps (create_graph=True)."""
-    batch, k, lr = real_batch(), 2, 0.1
+def explicit_unroll(D, real, fake, k, lr):
+    """θ_D^K by K explicit gradient-ascent steps on f = E log σ(D(x)) + E log(1 − σ(D(G(z)))), differentiable
+    w.r.t. the fakes (create_graph=True): written here without the plugin's helpers."""
+    def f(params):
+        return (F.logsigmoid(functional_call(D, params, (real,))).mean()
+                + F.logsigmoid(-functional_call(D, params, (fake,))).mean())
+
+    params = {n: p.detach().requires_grad_(True) for n, p in D.named_parameters()}
+    for _ in range(k):
+        steps = torch.autograd.grad(f(params), list(params.values()), create_graph=True)
+        params = {n: p + lr * g for (n, p), g in zip(params.items(), steps)}
+    return params, f
+
+
+def test_unrolled_default_loss_is_the_papers_f_k(float64):
+    """In float64, G's gradient equals that of f_K(θ_G, θ_D) = E log D_K(x) + E log(1 − D_K(G(z))), unrolled
+    explicitly through K SGD steps, real term included: the paper's eq. 5–7 and the authors' code (G minimises
+    −unrolled_loss). The real term matters: without it (or with −log D_K(G(z))) the gradient differs."""
+    batch, k, lr = real_batch(), 3, 0.1
     plugin, nets = setup(Unrolled, unroll_steps=k, unroll_optimizer="sgd", unroll_lr=lr)
+    run_phase(plugin, nets, "generator", batch)
+    ours = grads(nets.G)
+
+    def explicit(term):
+        plugin, nets = setup(Unrolled, unroll_steps=k, unroll_optimizer="sgd", unroll_lr=lr)
+        nets.D.requires_grad_(False)
+        fake = plugin.sample(nets, context(0), len(batch))
+        params, f = explicit_unroll(nets.D, batch.real, fake, k, lr)
+        fake_logits = functional_call(nets.D, params, (fake,))
+        {"f_K": lambda: f(params), "fake term of f_K": lambda: F.logsigmoid(-fake_logits).mean(),
+         "non-saturating": lambda: -F.logsigmoid(fake_logits).mean()}[term]().backward()
+        return grads(nets.G)
+
+    f_k = explicit("f_K")
+    assert ours.dtype == torch.float64 and ours.norm() > 0
+    torch.testing.assert_close(ours, f_k, rtol=1e-9, atol=1e-12)
+    for other in ("fake term of f_K", "non-saturating"):  # the old loss, or f_K without its real term
+        assert (explicit(other) - f_k).norm() > 1e-3 * f_k.norm(), other
+
+
+def test_unrolled_non_saturating_option_is_minus_log_d_k(float64):
+    """The option: −E log D_K(G(z)) through K explicit SGD steps (second-order term included)."""
+    batch, k, lr = real_batch(), 2, 0.1
+    plugin, nets = setup(Unrolled, unroll_steps=k, unroll_optimizer="sgd", unroll_lr=lr,
+                         generator_loss="non_saturating")
     run_phase(plugin, nets, "generator", batch)
     ours = grads(nets.G)
 
     plugin, nets = setup(Unrolled, unroll_steps=k, unroll_optimizer="sgd", unroll_lr=lr)
     nets.D.requires_grad_(False)
     fake = plugin.sample(nets, context(0), len(batch))
-    params = {n: p.detach().requires_grad_(True) for n, p in nets.D.named_parameters()}
-    for _ in range(k):
-        loss = losses.bce_discriminator(functional_call(nets.D, params, (batch.real,)),
-                                        functional_call(nets.D, params, (fake,)))
-        steps = torch.autograd.grad(loss, list(params.values()), create_graph=True)
-        params = {n: p - lr * g for (n, p), g in zip(params.items(), steps)}
-    losses.bce_generator_nonsaturating(functional_call(nets.D, params, (fake,))).backward()
-    torch.testing.assert_close(ours, grads(nets.G))
+    params, _ = explicit_unroll(nets.D, batch.real, fake, k, lr)
+    (-F.logsigmoid(functional_call(nets.D, params, (fake,))).mean()).backward()
+    torch.testing.assert_close(ours, grads(nets.G), rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.parametrize("data,unroll_lr", [(MNIST, 0.5), (MNIST, 0.01), (RING, 0.05)],
                          ids=["conv-bn-0.5", "conv-bn-0.01", "mlp-0.05"])
 def test_unrolled_generator_gradient_matches_finite_differences(data, unroll_lr):
-    """In float64, the gradient of G's unrolled loss w.r.t. the fakes agrees with central differences,
-    through K = 3 steps of a batch-norm conv D: the Stacked MNIST collapse is not a broken second-order path."""
+    """In float64, the gradient of the plugin's own G loss (f_K, both terms) w.r.t. the fakes agrees with
+    central differences of that same loss, through K = 3 steps of a batch-norm conv D: the second-order
+    path is not broken (the Stacked MNIST collapse is not a gradient bug)."""
     torch.manual_seed(0)
     config = dict(base_channels=4, latent_dim=8) if data is MNIST else dict(hidden=16, depth=2)
     plugin = Unrolled(Unrolled.Config(unroll_steps=3, unroll_lr=unroll_lr, **config), data)
-    D = Networks(plugin.build()).D.double()
+    nets = Networks(plugin.build())
+    nets.D.double().requires_grad_(False)
     real, fake = (torch.rand(8, *data.shape, dtype=torch.float64) * 2 - 1 for _ in range(2))
 
     def g_loss(x):
-        params = {n: p.detach() for n, p in D.named_parameters()}
-        buffers = {n: b.detach().clone() for n, b in D.named_buffers()}
-        unrolled = unrolled_parameters(D, params, buffers, real, x, 3, unroll_lr)
-        return losses.bce_generator_nonsaturating(functional_call(D, (unrolled, buffers), (x,)))
+        plugin.sample = lambda nets, ctx, n, labels=None: x  # the phase's fakes are x
+        return plugin.generator_step(nets, Batch(real), context()).loss
 
     x = fake.clone().requires_grad_(True)
     (analytic,) = torch.autograd.grad(g_loss(x), x)
@@ -169,6 +224,58 @@ def test_veegan_discriminator_judges_z_x_pairs():
     assert [p.updates for p in plugin.phases()] == [("D",), ("G", "F")]
     run_phase(plugin, nets, "discriminator", real_batch())
     assert grads(nets.D).norm() > 0 and grads(nets.F).abs().sum() == 0
+
+
+class PairRecorder(torch.nn.Module):
+    """Wraps a joint D(x, z) and keeps the pairs it is shown."""
+
+    def __init__(self, D):
+        super().__init__()
+        self.D, self.pairs = D, []
+
+    def forward(self, x, z):
+        self.pairs.append((x.detach(), z.detach()))
+        return self.D(x, z)
+
+
+def test_veegan_data_pair_draws_z_from_n_of_f_x_with_unit_variance():
+    """Algorithm 1, line 6 (and the authors' code): D's data pair is (z_g, x) with z_g ~ N(F(x), I), not F(x)."""
+    batch = real_batch(4096)
+    draws = []
+    for seed in (0, 1):
+        plugin, nets = setup(VEEGAN)
+        nets["D"] = PairRecorder(nets.D)
+        run_phase(plugin, nets, "discriminator", batch, seed=seed)
+        (_, z_fake), (x_data, z_data) = nets.D.pairs
+        assert torch.equal(x_data, batch.real)
+        with torch.no_grad():
+            offset = z_data - nets.F(batch.real)
+        assert offset.mean().abs() < 0.05 and (offset.std() - 1).abs() < 0.05  # N(0, I) around F(x)
+        assert offset.shape == (4096, 2) and (offset[:, 0] * offset[:, 1]).mean().abs() < 0.05  # independent dims
+        draws.append(z_data)
+    assert not torch.allclose(draws[0], draws[1])  # stochastic, not F(x)
+
+    plugin, nets = setup(VEEGAN, reconstructor_noise=0.0)  # the option: F(x) itself
+    nets["D"] = PairRecorder(nets.D)
+    run_phase(plugin, nets, "discriminator", batch)
+    with torch.no_grad():
+        torch.testing.assert_close(nets.D.pairs[1][1], nets.F(batch.real))
+
+
+def test_veegan_reconstruction_is_half_the_squared_norm():
+    """G's loss is E[D(z, G(z))] + ½E[‖z − F(G(z))‖²]: −log N(z; F(G(z)), I) up to a constant, as in the
+    authors' code (recon_likelihood = log p_θ(z|G(z)) summed over z's dimensions)."""
+    batch = real_batch()
+    plugin, nets = setup(VEEGAN, latent_dim=3)
+    result = run_phase(plugin, nets, "generator", batch)
+    with torch.no_grad():
+        z = context(0).latent(len(batch), 3)
+        x = nets.G(z)
+        nll = -torch.distributions.Normal(nets.F(x), 1.0).log_prob(z).sum(dim=1).mean()
+        constant = 1.5 * torch.log(torch.tensor(2 * torch.pi))  # ½ log 2π per dimension
+        kl = nets.D(x, z).mean()
+    torch.testing.assert_close(result.logs["reconstruction"], nll - constant)
+    torch.testing.assert_close(result.loss.detach(), kl + nll - constant)
 
 
 # -- ALI -----------------------------------------------------------------------------------------------

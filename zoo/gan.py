@@ -16,6 +16,10 @@ Deviations from the paper:
 - Both networks use Adam (1e-3, β₁ 0.5); the paper used plain gradient steps with momentum
   (Algorithm 1).
 - The mixture presets sample from a generator EMA (decay 0.999), which the paper does not have.
+- Options for other papers' protocols: separate widths and depths of G and D, batch norm in G
+  (``g_norm``), maxout or ReLU units in D (``d_activation``), N(0, σ²) initialisation (``init_std``);
+  the ``mixtures-pacgan`` presets use them for the PacGAN authors' networks (G 4 × 400 batch-norm
+  ReLU, D 3 × 200 maxout of 5 pieces, σ 0.02).
 """
 
 from __future__ import annotations
@@ -26,13 +30,25 @@ from pydantic import Field
 
 from ganzoo.harness.plugin import (Batch, DataKind, Family, GANPlugin, ModelConfig, ModelSpec, Networks,
                                    OptimizerSpec, Phase, PhaseResult, StepContext, losses)
-from ganzoo.zoo.mlp import PointsDiscriminator, PointsGenerator
+from ganzoo.zoo.mlp import PointsDiscriminator, PointsGenerator, normal_init
 
 
 class GANConfig(ModelConfig):
     latent_dim: int = Field(2, ge=1, le=1024, description="Size of the noise vector z")
     hidden: int = Field(128, ge=4, le=4096, description="Width of the hidden layers of G and D")
     depth: int = Field(3, ge=1, le=16, description="Number of hidden layers of G and D")
+    g_hidden: int | None = Field(None, ge=4, le=4096, description="Width of G's hidden layers (default: hidden)")
+    g_depth: int | None = Field(None, ge=1, le=16, description="Number of G's hidden layers (default: depth)")
+    d_hidden: int | None = Field(None, ge=4, le=4096, description="Width of D's hidden layers (default: hidden)")
+    d_depth: int | None = Field(None, ge=1, le=16, description="Number of D's hidden layers (default: depth)")
+    g_norm: Literal["none", "batch"] = Field("none", description=(
+        "G's hidden layers: plain, or batch norm before the ReLU (the PacGAN authors' G)"))
+    d_activation: Literal["leaky_relu", "relu", "maxout"] = Field("leaky_relu", description=(
+        "D's hidden units: LeakyReLU(0.2), ReLU, or maxout of maxout_pieces (the PacGAN authors' D)"))
+    maxout_pieces: int = Field(5, ge=2, le=16, description="Pieces per maxout unit (d_activation = maxout)")
+    init_std: float | None = Field(None, gt=0, le=1, description=(
+        "Initialise every linear layer's weights from N(0, init_std²) and its biases at 0 (PacGAN's code: "
+        "0.02); default: PyTorch's initialisation"))
     generator_loss: Literal["non_saturating", "minimax"] = Field(
         "non_saturating", description="G objective: the paper's minimax game or its non-saturating variant (§3)")
     d_steps: int = Field(1, ge=1, le=100, description="Discriminator steps per generator step (k in Algorithm 1)")
@@ -58,6 +74,8 @@ class GAN(GANPlugin):
             "mixes rectifier and sigmoid units and its D uses maxout units trained with dropout.",
             "Both networks use Adam (1e-3, β₁ 0.5); the paper used gradient steps with momentum (Algorithm 1).",
             "The mixture presets sample from a generator EMA (decay 0.999), which the paper does not have.",
+            "The mixtures-pacgan presets take the PacGAN authors' networks instead (G 4 × 400 with batch norm and "
+            "ReLU, D 3 × 200 maxout of 5 pieces, N(0, 0.02²) initialisation).",
         ),
     )
     Config = GANConfig
@@ -65,8 +83,10 @@ class GAN(GANPlugin):
 
     def build(self):
         c, dim = self.config, self.data.shape[0]
-        return {"G": PointsGenerator(c.latent_dim, c.hidden, c.depth, dim),
-                "D": PointsDiscriminator(dim, c.hidden, c.depth, self.data.pack)}
+        nets = {"G": PointsGenerator(c.latent_dim, c.g_hidden or c.hidden, c.g_depth or c.depth, dim, norm=c.g_norm),
+                "D": PointsDiscriminator(dim, c.d_hidden or c.hidden, c.d_depth or c.depth, self.data.pack,
+                                         activation=c.d_activation, pieces=c.maxout_pieces)}
+        return {name: normal_init(net, c.init_std) for name, net in nets.items()} if c.init_std else nets
 
     def optimizers(self):
         c = self.config

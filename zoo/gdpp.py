@@ -7,8 +7,9 @@ DCGAN discriminator of ``zoo.blocks`` whose flattened last convolution is φ.
 Loss: a base GAN (``base``: the non-saturating GAN, or WGAN-GP) plus, in G's loss only, the DPP
 loss (§3, eq. 5): with L_S = φ̂(S)φ̂(S)ᵀ the kernel of a batch's unit-normalised features and
 (λᵢ, vᵢ) its eigen-pairs in ascending order,
-  L_DPP = Σᵢ (λᵢ^real − λᵢ^fake)² · ``eigval_weight`` + Σᵢ λ̂ᵢ^real · (1 − ⟨vᵢ^real, vᵢ^fake⟩),
-λ̂ the real eigenvalues min–max normalised. The first term matches the diversity magnitudes of
+  L_DPP = ``eigval_weight`` · (1/n) Σᵢ (λᵢ^real − λᵢ^fake)² + Σᵢ λ̂ᵢ^real · (1 − ⟨vᵢ^real, vᵢ^fake⟩),
+λ̂ the real eigenvalues min–max normalised, n the batch size: the magnitude term is a mean (the
+authors' code takes ``mse_loss``, a mean; eq. 5 writes a sum), the structure term a sum. The first term matches the diversity magnitudes of
 the fake batch to the real one's, the second their structure. The "1 −" only adds a constant
 (Σ λ̂ᵢ^real, fixed for G) to the paper's −Σ λ̂ᵢ cos(vᵢ^real, vᵢ^fake), so the loss is 0 when the two
 feature sets are equal and the gradients are the paper's. D is trained by the base loss alone.
@@ -18,14 +19,18 @@ Deviations from the paper:
 - The eigen-decomposition runs in float64, and non-finite gradients of the kernel (repeated
   eigenvalues, e.g. a collapsed fake batch) are zeroed and the rest clipped to ±1e3 by a hook, so one
   degenerate batch cannot poison G.
-- eigval_weight = 1e-4 scales the magnitude term, as in the authors' released code (the paper's eq. 5
-  weights both terms 1).
+- eigval_weight = 1e-4 scales the magnitude term, and that term is a mean over the n eigenvalues,
+  as in the authors' released code (GDPP_Loss_Tensorflow_Pytorch.py); the paper's eq. 5 weights both
+  terms 1 and sums.
 - Points: G and D are MLPs of 3 × 128 units (ReLU G, LeakyReLU(0.2) D) with a 2-d z; the ring/grid
   presets use Adam 1e-3 for both, batch 256, 1,500 iterations and a generator EMA. The authors'
   released synthetic code (gdppgan_Synthetic.py, read for this file) follows Unrolled GAN's setup:
   z of 256, G and D with 2 tanh layers of 128 (φ = D's second tanh layer), batch 512, Adam β₁ 0.5
   with 1e-3 for G and 1e-4 for D, 25,000 iterations — about 40 CPU-minutes here at ~90 ms per
   iteration, which is why the presets are shorter.
+  The ``gdpp/*-gdpp-protocol`` presets take the authors' networks and optimizers (``mlp_activation =
+  "tanh"``, ``depth = 2``, z 256, batch 512) for 2,000 iterations, with PyTorch's default initialisation
+  where the authors' is orthogonal (gain 1.4).
 - Points: the ring is the VEEGAN/PacGAN ring (8 distinct centres); the authors' released ring code places
   centres at linspace(0, 2π, 8), so two of its eight coincide.
 """
@@ -81,9 +86,9 @@ def gdpp_loss(fake_features: Tensor, real_features: Tensor, eigval_weight: float
 class PointsFeatureDiscriminator(nn.Module):
     """x ∈ R^(dim·pack) → (score, φ(x)), φ the last hidden layer."""
 
-    def __init__(self, dim: int, hidden: int, depth: int, pack: int = 1) -> None:
+    def __init__(self, dim: int, hidden: int, depth: int, pack: int = 1, activation: str = "leaky_relu") -> None:
         super().__init__()
-        body = mlp(dim * pack, hidden, depth, 1, activation="leaky_relu")
+        body = mlp(dim * pack, hidden, depth, 1, activation=activation)
         self.features, self.score = body[:-1], body[-1]
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
@@ -115,7 +120,8 @@ class GDPP(PointsOrImagesGAN):
         deviations=(
             "The eigen-decomposition runs in float64 and non-finite kernel gradients (repeated eigenvalues) are "
             "zeroed, the rest clipped to ±1e3.",
-            "eigval_weight = 1e-4 scales the eigenvalue term as in the authors' code (eq. 5 weights both terms 1).",
+            "eigval_weight = 1e-4 scales the eigenvalue term, a mean over the eigenvalues, as in the authors' code "
+            "(eq. 5 weights both terms 1 and sums).",
             "Points: MLPs of 3 × 128 units, 2-d z, Adam 1e-3, batch 256, 1,500 iterations and a generator EMA in "
             "the ring/grid presets; the authors' gdppgan_Synthetic.py uses z 256, 2 tanh layers of 128, batch 512, "
             "Adam 1e-3 (G) / 1e-4 (D) and 25,000 iterations.",
@@ -128,7 +134,8 @@ class GDPP(PointsOrImagesGAN):
     config: GDPPConfig
 
     def points_discriminator(self):
-        return PointsFeatureDiscriminator(self.data.shape[0], self.config.hidden, self.config.depth, self.data.pack)
+        return PointsFeatureDiscriminator(self.data.shape[0], self.config.hidden, self.config.depth, self.data.pack,
+                                          self.points_activation("D"))
 
     def discriminator(self):
         if self.on_points:

@@ -6,24 +6,63 @@ import torch
 from torch import nn
 
 
-def mlp(in_dim: int, hidden: int, depth: int, out_dim: int, activation: str = "relu") -> nn.Sequential:
-    """``depth`` hidden layers of width ``hidden``; the output layer is linear."""
-    act = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "tanh": nn.Tanh}[activation]
+ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "tanh": nn.Tanh}
+
+
+class Maxout(nn.Module):
+    """A linear layer to ``width`` × ``pieces`` units, max over each unit's pieces (Goodfellow et al. 2013)."""
+
+    def __init__(self, in_dim: int, width: int, pieces: int) -> None:
+        super().__init__()
+        self.width, self.pieces = width, pieces
+        self.linear = nn.Linear(in_dim, width * pieces)
+
+    def forward(self, x):
+        return self.linear(x).unflatten(-1, (self.width, self.pieces)).amax(-1)
+
+
+def mlp(in_dim: int, hidden: int, depth: int, out_dim: int, activation: str = "relu", norm: str = "none",
+        pieces: int = 5) -> nn.Sequential:
+    """``depth`` hidden layers of width ``hidden``; the output layer is linear. ``norm="batch"``: each hidden
+    linear layer loses its bias and is followed by batch norm before the activation; ``activation="maxout"``:
+    each hidden layer is a maxout of ``pieces`` linear pieces."""
+    if activation not in ACTIVATIONS and activation != "maxout":
+        raise ValueError(f"unknown MLP activation {activation!r}: choose one of {', '.join([*ACTIVATIONS, 'maxout'])}")
+    if norm not in ("none", "batch"):
+        raise ValueError(f"unknown MLP normalisation {norm!r}: choose 'none' or 'batch'")
     layers: list[nn.Module] = []
     width = in_dim
     for _ in range(depth):
-        layers += [nn.Linear(width, hidden), act()]
+        if activation == "maxout":
+            layers.append(Maxout(width, hidden, pieces))
+        else:
+            layers.append(nn.Linear(width, hidden, bias=norm == "none"))
+            if norm == "batch":
+                layers.append(nn.BatchNorm1d(hidden))
+            layers.append(ACTIVATIONS[activation]())
         width = hidden
     layers.append(nn.Linear(width, out_dim))
     return nn.Sequential(*layers)
 
 
+
+def normal_init(net: nn.Module, std: float) -> nn.Module:
+    """Weights ~ N(0, std²), biases 0 (the PacGAN authors' IsotropicGaussian(0.02) / Constant(0))."""
+    for m in net.modules():
+        if isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, 0.0, std)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+    return net
+
+
 class PointsGenerator(nn.Module):
     """z ∈ R^latent → x ∈ R^dim."""
 
-    def __init__(self, latent_dim: int, hidden: int, depth: int, dim: int) -> None:
+    def __init__(self, latent_dim: int, hidden: int, depth: int, dim: int, activation: str = "relu",
+                 norm: str = "none") -> None:
         super().__init__()
-        self.net = mlp(latent_dim, hidden, depth, dim)
+        self.net = mlp(latent_dim, hidden, depth, dim, activation=activation, norm=norm)
 
     def forward(self, z):
         return self.net(z)
@@ -32,9 +71,10 @@ class PointsGenerator(nn.Module):
 class PointsDiscriminator(nn.Module):
     """x ∈ R^(dim·pack) → one score. With PacGAN packing the harness concatenates ``pack`` samples."""
 
-    def __init__(self, dim: int, hidden: int, depth: int, pack: int = 1, activation: str = "leaky_relu") -> None:
+    def __init__(self, dim: int, hidden: int, depth: int, pack: int = 1, activation: str = "leaky_relu",
+                 pieces: int = 5) -> None:
         super().__init__()
-        self.net = mlp(dim * pack, hidden, depth, 1, activation=activation)
+        self.net = mlp(dim * pack, hidden, depth, 1, activation=activation, pieces=pieces)
 
     def forward(self, x):
         return self.net(x).squeeze(-1)

@@ -10,7 +10,7 @@ and :class:`InferenceGAN` is their common skeleton (ALI/BiGAN's encoder E, VEEGA
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 from torch import nn
@@ -26,6 +26,9 @@ class PointsOrImagesConfig(AdamImageGANConfig):
         "Size of the noise vector z (default: 2 for points, the model's image default for images)"))
     hidden: int = Field(128, ge=4, le=4096, description="Points: width of the hidden layers of G and D")
     depth: int = Field(3, ge=1, le=16, description="Points: number of hidden layers of G and D")
+    mlp_activation: Literal["default", "tanh"] = Field("default", description=(
+        "Points: 'default' is ReLU in G and LeakyReLU(0.2) in D; 'tanh' puts tanh in both (the Unrolled GAN "
+        "authors' and GDPP authors' 2-D code)"))
 
 
 class PointsOrImagesGAN(ImageGAN):
@@ -44,8 +47,15 @@ class PointsOrImagesGAN(ImageGAN):
 
     def generator(self) -> nn.Module:
         if self.on_points:
-            return PointsGenerator(self.latent_dim, self.config.hidden, self.config.depth, self.data.shape[0])
+            return PointsGenerator(self.latent_dim, self.config.hidden, self.config.depth, self.data.shape[0],
+                                   activation=self.points_activation("G"))
         return super().generator()
+
+    def points_activation(self, net: str) -> str:
+        """The hidden units of the points MLP ``net`` ("G" or "D") under ``mlp_activation``."""
+        if self.config.mlp_activation == "tanh":
+            return "tanh"
+        return "relu" if net == "G" else "leaky_relu"
 
     def discriminator(self, **image_options) -> nn.Module:
         """The points D (:meth:`points_discriminator`), or the image D with ``image_options``."""
@@ -56,7 +66,8 @@ class PointsOrImagesGAN(ImageGAN):
         return self.points_discriminator()
 
     def points_discriminator(self) -> nn.Module:
-        return PointsDiscriminator(self.data.shape[0], self.config.hidden, self.config.depth, self.data.pack)
+        return PointsDiscriminator(self.data.shape[0], self.config.hidden, self.config.depth, self.data.pack,
+                                   activation=self.points_activation("D"))
 
 
 def latent_size(data: DataInfo, configured: int | None, image_default: int = 100) -> int:
@@ -66,15 +77,16 @@ def latent_size(data: DataInfo, configured: int | None, image_default: int = 100
     return 2 if data.kind == DataKind.points2d else image_default
 
 
-def inference_networks(data: DataInfo, latent_dim: int, hidden: int, depth: int,
-                       base_channels: int) -> tuple[nn.Module, nn.Module, nn.Module]:
-    """(G: z → x, an encoder x → z, a joint D(x, z)): MLPs of ``depth`` × ``hidden`` units on points;
-    on images the DCGAN generator, D's convolutions as encoder (:class:`ImageEncoder`) and
-    :class:`JointImageDiscriminator`, all ``base_channels`` wide."""
+def inference_networks(data: DataInfo, latent_dim: int, hidden: int, depth: int, base_channels: int,
+                       d_depth: int | None = None,
+                       d_activation: str = "leaky_relu") -> tuple[nn.Module, nn.Module, nn.Module]:
+    """(G: z → x, an encoder x → z, a joint D(x, z)): MLPs of ``depth`` × ``hidden`` units on points (D:
+    ``d_depth`` layers of ``d_activation`` units); on images the DCGAN generator, D's convolutions as encoder
+    (:class:`ImageEncoder`) and :class:`JointImageDiscriminator`, all ``base_channels`` wide."""
     if data.kind == DataKind.points2d:
         dim = data.shape[0]
         return (PointsGenerator(latent_dim, hidden, depth, dim), mlp(dim, hidden, depth, latent_dim),
-                JointDiscriminator(dim, latent_dim, hidden, depth, data.pack))
+                JointDiscriminator(dim, latent_dim, hidden, d_depth or depth, data.pack, activation=d_activation))
     return (ImageGenerator(latent_dim, data.channels, data.resolution, base_channels),
             ImageEncoder(data.channels, data.resolution, base_channels, latent_dim),
             JointImageDiscriminator(data.channels * data.pack, data.resolution, base_channels, latent_dim,
@@ -86,6 +98,10 @@ class InferenceConfig(ModelConfig):
         "Size of z (and of the inverse network's output); default 2 for points, 100 for images"))
     hidden: int = Field(128, ge=4, le=4096, description="Points: width of the hidden layers of G, the inverse network and D")
     depth: int = Field(3, ge=1, le=16, description="Points: number of hidden layers of G, the inverse network and D")
+    d_depth: int | None = Field(None, ge=1, le=16, description=(
+        "Points: number of D's hidden layers (default: depth; the VEEGAN authors' 2-D D has 1)"))
+    d_activation: Literal["leaky_relu", "relu"] = Field("leaky_relu", description=(
+        "Points: D's hidden units, LeakyReLU(0.2) or ReLU (the VEEGAN authors' 2-D code)"))
     base_channels: int = Field(64, ge=1, le=1024, description=(
         "Images: width of the first convolution of the inverse network and D"))
     lr_g: float = Field(1e-3, gt=0, le=1, description="Adam learning rate of G and the inverse network")
@@ -110,7 +126,8 @@ class InferenceGAN(GANPlugin):
 
     def build(self):
         c = self.config
-        G, inverse, D = inference_networks(self.data, self.latent_dim, c.hidden, c.depth, c.base_channels)
+        G, inverse, D = inference_networks(self.data, self.latent_dim, c.hidden, c.depth, c.base_channels,
+                                           c.d_depth, c.d_activation)
         return {"G": G, self.inverse: inverse, "D": D}
 
     def optimizers(self):

@@ -2,17 +2,24 @@
 
 Architecture, chosen from the data: on 2-D points, MLP generator and discriminator (§3.1 and
 Appendix A: the mixture of Gaussians); on images, the DCGAN networks of ``zoo.blocks``.
-Loss: D minimises the GAN cross-entropy −E[log D(x)] − E[log(1 − D(G(z)))]. G minimises the
-*surrogate* objective f_K(θ_G, θ_D) = f(θ_G, θ_D^K) (eq. 5–6), where θ_D^0 = θ_D and
-θ_D^{k+1} = θ_D^k − η·∂f/∂θ_D(θ_G, θ_D^k): G is judged by the discriminator K optimisation
-steps ahead, and its gradient flows through those steps (the second-order term of eq. 7 that
-lets G anticipate how D reacts). With K = 0 it is the ordinary GAN.
+Loss: D minimises the GAN cross-entropy −E[log D(x)] − E[log(1 − D(G(z)))], i.e. maximises
+f(θ_G, θ_D) = E[log D(x)] + E[log(1 − D(G(z)))]. G minimises the *surrogate* objective
+f_K(θ_G, θ_D) = f(θ_G, θ_D^K) (eq. 5–6), where θ_D^0 = θ_D and θ_D^{k+1} = θ_D^k + η·∂f/∂θ_D(θ_G, θ_D^k):
+G is judged by the discriminator K optimisation steps ahead, and its gradient flows through those
+steps (the second-order term of eq. 7 that lets G anticipate how D reacts). Both terms of f_K count:
+E[log D_K(x)] depends on θ_G through θ_D^K, so G is also rewarded for the real-data loss it makes the
+unrolled D suffer. With K = 0 it is the ordinary minimax GAN (the real term is then constant in θ_G).
 Update rule: one ordinary D step (the real D never takes the unrolled steps: they happen on a
 functional copy of its parameters, ``torch.func.functional_call``), then one G step on the
 surrogate loss, both with Adam (α = 1e-4, β₁ = 0.5). K = ``unroll_steps`` (the paper's mixtures:
 5 and 10).
 
 Deviations from the paper:
+- ``generator_loss="non_saturating"`` (an option, not the default) replaces f_K by −E[log D_K(G(z))]:
+  the non-saturating form of the fake term alone, without the real term E[log D_K(x)] that depends on G
+  through the unrolled D. The paper (eq. 5–7) and the authors' code (G minimises −unrolled_loss, both
+  terms) use f_K.
+- With one-sided label smoothing (``train.real_target`` < 1) G's f_K is minus D's smoothed loss at θ_D^K.
 - The unrolled D steps are plain gradient steps (``unroll_optimizer="sgd"``, step size ``unroll_lr``,
   default 1e-2) or a functional Adam started from zero moments with ε = 1e-4 (``"adam"``); the authors'
   code unrolls with Adam continuing from the real D optimizer's moments, which the harness owns and
@@ -44,6 +51,9 @@ from ganzoo.zoo.points_or_images import PointsOrImagesConfig, PointsOrImagesGAN
 
 
 class UnrolledConfig(PointsOrImagesConfig):
+    generator_loss: Literal["minimax", "non_saturating"] = Field("minimax", description=(
+        "G's loss at the unrolled D: 'minimax' is the paper's f_K = E log D_K(x) + E log(1 − D_K(G(z))) (both "
+        "terms, eq. 5–7); 'non_saturating' is −E log D_K(G(z)) (a deviation: drops the real term)"))
     unroll_steps: int = Field(5, ge=0, le=50, description="K, the unrolled D steps in G's loss (paper: 5, 10)")
     unroll_optimizer: Literal["sgd", "adam"] = Field("sgd", description=(
         "The functional update of the unrolled steps: plain gradient steps, or Adam from zero moments"))
@@ -105,6 +115,8 @@ class Unrolled(PointsOrImagesGAN):
         data_kinds=[DataKind.points2d, DataKind.images],
         default_dataset="ring",
         deviations=(
+            "Option generator_loss=\"non_saturating\" (not the default): G minimises −E log D_K(G(z)) and drops the "
+            "real term E log D_K(x) of the paper's f_K (eq. 5–7), which depends on G through the unrolled D.",
             "The unrolled D steps are gradient steps of size unroll_lr (or Adam from zero moments, ε 1e-4); the "
             "authors unroll with Adam continuing from the real D optimizer's moments, which the harness owns.",
             "Every unrolled step reuses the G step's real batch and noise.",
@@ -126,9 +138,6 @@ class Unrolled(PointsOrImagesGAN):
     def discriminator_loss(self, real_out, fake_out, ctx):
         return losses.bce_discriminator(real_out, fake_out, ctx.real_target)
 
-    def generator_loss(self, fake_out):
-        return losses.bce_generator_nonsaturating(fake_out)
-
     def generator_step(self, nets: Networks, batch: Batch, ctx: StepContext) -> PhaseResult:
         c = self.config
         fake = self.sample(nets, ctx, len(batch))
@@ -138,4 +147,10 @@ class Unrolled(PointsOrImagesGAN):
         unrolled = unrolled_parameters(nets.D, params, buffers, batch.real, fake, c.unroll_steps, c.unroll_lr,
                                        c.unroll_optimizer, ctx.real_target, (c.beta1, c.beta2))
         fake_logits = functional_call(nets.D, (unrolled, buffers), (fake,))
-        return PhaseResult(self.generator_loss(fake_logits), d_fake=fake_logits)
+        if c.generator_loss == "non_saturating":
+            return PhaseResult(losses.bce_generator_nonsaturating(at_least_float32(fake_logits)), d_fake=fake_logits)
+        # f_K = E log D_K(x) + E log(1 − D_K(G(z))) = −(D's loss at θ_D^K); G minimises it
+        real_logits = functional_call(nets.D, (unrolled, buffers), (batch.real,))
+        surrogate = -losses.bce_discriminator(at_least_float32(real_logits), at_least_float32(fake_logits),
+                                              ctx.real_target)
+        return PhaseResult(surrogate, d_fake=fake_logits)

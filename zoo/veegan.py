@@ -5,23 +5,34 @@ Architecture: a generator G_γ: z → x, a *reconstructor* F_θ: x → z meant t
 the data distribution to the noise distribution, and a discriminator D_ω on (z, x) pairs: MLPs on
 2-D points (the pair concatenated at D's input); on images the DCGAN generator, a reconstructor
 made of D's strided convolutions, and a D that joins its convolutional features of x with a
-linear layer on z.
-Loss: the objective (eq. 8) O(γ, θ) = KL[q_γ(x|z)p₀(z) ‖ p_θ(z|x)p(x)] + E[‖z − F_θ(G_γ(z))‖²]. The
-KL term is estimated by D: trained by logistic regression to tell the generator's pairs (z, G(z))
-(label 1) from the reconstructor's pairs (F(x), x), x ~ data (label 0), its logit estimates the log
-density ratio, so KL ≈ E[D(z, G(z))]. Algorithm 1: D minimises the logistic loss; F minimises the
-reconstruction ‖z − F(G(z))‖²; G minimises E[D(z, G(z))] + the same reconstruction.
-Update rule: one D step, then one joint step of G and F on E[D(z, G(z))] + E[‖z − F(G(z))‖²] (F's
+linear layer on z. The reconstructor defines p_θ(z|x) = N(F_θ(x), σ²I), σ = 1 (``reconstructor_noise``).
+Loss: the objective (eq. 8) O(γ, θ) = KL[q_γ(x|z)p₀(z) ‖ p_θ(z|x)p(x)] − E[log p₀(z)] + E[d(z, F_θ(x))].
+The KL term is estimated by D: trained by logistic regression to tell the generator's pairs (z, G(z))
+(label 1) from the reconstructor's pairs (z_g, x), x ~ data, z_g ~ p_θ(z|x) = N(F(x), I) (label 0),
+its logit estimates the log density ratio, so KL ≈ E[D(z, G(z))]. The reconstruction d is the negative
+log-likelihood of z under p_θ(z|G(z)): d(z, G(z)) = ½‖z − F(G(z))‖² up to a constant, as in the
+authors' code (−log N(z; F(G(z)), I), summed over z's dimensions).
+Algorithm 1: D minimises the logistic loss (lines 3–7, z_g sampled at line 6); F minimises the
+reconstruction (line 9); G minimises E[D(z, G(z))] + the same reconstruction (line 11).
+Update rule: one D step, then one joint step of G and F on E[D(z, G(z))] + ½E[‖z − F(G(z))‖²] (F's
 gradient comes only from the reconstruction, since D(z, G(z)) does not depend on F), Adam.
 
 Deviations from the paper:
 - G's and F's update is one optimizer step each on the joint loss (Algorithm 1 computes the same two
-  gradients).
-- Points: G, F and D are MLPs of 3 × 128 units (ReLU in G and F, LeakyReLU(0.2) in D) and z ∈ R²;
-  the paper's 2-D experiments (§5.1) follow Unrolled GAN's networks and use a higher-dimensional z.
-- Images: the zoo's DCGAN family (4×4 strided convolutions, batch norm, z of 100); the paper's
-  Stacked MNIST networks follow DCGAN too, but their exact sizes are not given in the paper.
-- The ring/grid presets use Adam 2e-4 (β₁ 0.5), batch 256 and a generator EMA.
+  gradients); D's step comes first and G's sees the updated D. The authors' code computes both updates
+  from the same parameters in one ``sess.run``.
+- Points: G, F and D are MLPs of ``depth`` × ``hidden`` units (3 × 128; ReLU in G and F, LeakyReLU(0.2)
+  in D) and z ∈ R² by default. The authors' 2-D notebook (VEEGAN_2D_RING.ipynb, read through copies of
+  it: the file is missing from the mirror of akashgit/VEEGAN) uses a 254-d z plus one extra noise input
+  to G that is not reconstructed, G and F of 2 × 128 ReLU, a D with one hidden layer of 128 ReLU, batch
+  500, Adam 1e-3 (β₁ 0.5) for all three and 100 × 1,000 iterations.
+  The ``veegan/*-veegan-protocol`` presets take those networks (``latent_dim = 254``, ``depth = 2``,
+  ``d_depth = 1``, ``d_activation = "relu"``), batch 500 and Adam 1e-3, for 10,000 iterations.
+- Images: the zoo's DCGAN family (batch norm, z of 100); the paper's Stacked MNIST nets follow DCGAN but
+  their sizes are not given, and the authors' image code is not public.
+- The ring/grid/stacked-mnist-cpu presets keep the settings their recorded rows were measured with:
+  ``reconstructor_noise = 0`` (D's data pair uses F(x) itself) and ``reconstruction_weight = 2`` (the
+  full ‖z − F(G(z))‖²), Adam 2e-4 (β₁ 0.5), batch 256 and a generator EMA.
 """
 
 from __future__ import annotations
@@ -34,7 +45,11 @@ from ganzoo.zoo.points_or_images import InferenceConfig, InferenceGAN
 
 
 class VEEGANConfig(InferenceConfig):
-    reconstruction_weight: float = Field(1.0, ge=0, description="Weight of ‖z − F(G(z))‖² (paper: 1)")
+    reconstruction_weight: float = Field(1.0, ge=0, description=(
+        "Weight of the reconstruction ½‖z − F(G(z))‖² (= −log N(z; F(G(z)), I) + const; paper and authors' code: 1)"))
+    reconstructor_noise: float = Field(1.0, ge=0, le=100, description=(
+        "σ of p_θ(z|x) = N(F(x), σ²I), from which D's data pair draws its z (Algorithm 1 line 6; authors' "
+        "code: 1); 0 puts F(x) itself in the pair (a deviation)"))
 
 
 class VEEGAN(InferenceGAN):
@@ -47,13 +62,18 @@ class VEEGAN(InferenceGAN):
         data_kinds=[DataKind.points2d, DataKind.images],
         default_dataset="ring",
         deviations=(
-            "G and F take one optimizer step each on the joint loss E[D(z, G(z))] + E[‖z − F(G(z))‖²] (the two "
-            "gradients of Algorithm 1).",
-            "Points: G, F, D are MLPs of 3 × 128 units and z ∈ R²; the paper follows Unrolled GAN's networks with "
-            "a higher-dimensional z.",
+            "G and F take one optimizer step each on the joint loss E[D(z, G(z))] + ½E[‖z − F(G(z))‖²] (the two "
+            "gradients of Algorithm 1), after D's step; the authors' code updates D, G and F from the same "
+            "parameters at once.",
+            "Points: G, F, D are MLPs of 3 × 128 units and z ∈ R² by default; the authors' 2-D notebook uses a "
+            "254-d z plus a 1-d noise input to G that is not reconstructed, G and F of 2 × 128 ReLU, a D with "
+            "one hidden layer of 128 ReLU, batch 500, Adam 1e-3 (β₁ 0.5) and 100k iterations.",
             "Images: the zoo's DCGAN family (batch norm, z of 100); the paper's Stacked MNIST nets follow DCGAN but "
             "their sizes are not given.",
-            "The ring/grid presets use Adam 2e-4 (β₁ 0.5), batch 256 and a generator EMA.",
+            "Options reconstructor_noise = 0 (F(x) itself in D's data pair instead of z ~ N(F(x), I)) and "
+            "reconstruction_weight ≠ 1 depart from Algorithm 1 and the authors' code; the ring/grid/"
+            "stacked-mnist-cpu presets use 0 and 2 (the settings of their recorded rows), Adam 2e-4, batch 256 "
+            "and a generator EMA.",
         ),
     )
     Config = VEEGANConfig
@@ -63,7 +83,9 @@ class VEEGAN(InferenceGAN):
     def discriminator_step(self, nets: Networks, batch: Batch, ctx: StepContext) -> PhaseResult:
         z = ctx.latent(len(batch), self.latent_dim)
         generated = nets.D(nets.G(z), z)  # (z, G(z)): label 1
-        reconstructed = nets.D(batch.real, nets.F(batch.real))  # (F(x), x): label 0
+        # z_g ~ p_θ(z|x) = N(F(x), σ²I) (Algorithm 1, line 6)
+        z_g = nets.F(batch.real) + self.config.reconstructor_noise * ctx.latent(len(batch), self.latent_dim)
+        reconstructed = nets.D(batch.real, z_g)  # (z_g, x): label 0
         loss = losses.bce_discriminator(generated, reconstructed)
         # for the diagnostics, "real" is the data's pair: D's logit there is the negated log ratio
         return PhaseResult(loss, d_real=-reconstructed, d_fake=-generated)
@@ -72,7 +94,8 @@ class VEEGAN(InferenceGAN):
         z = ctx.latent(len(batch), self.latent_dim)
         x = nets.G(z)
         generated = nets.D(x, z)
-        reconstruction = (z - nets.F(x).float()).pow(2).sum(dim=1).mean()
+        # d(z, G(z)) = −log N(z; F(G(z)), I) + const = ½‖z − F(G(z))‖²
+        reconstruction = 0.5 * (z - nets.F(x).float()).pow(2).sum(dim=1).mean()
         kl = generated.float().mean()
         return PhaseResult(kl + self.config.reconstruction_weight * reconstruction,
                            logs={"kl_estimate": kl, "reconstruction": reconstruction}, d_fake=-generated)

@@ -82,8 +82,9 @@ class WGANGP(PointsOrImagesGAN):
         return super().discriminator(norm=self.config.critic_norm)  # never batch norm (§4)
 
     def points_discriminator(self):
+        activation = "tanh" if self.config.mlp_activation == "tanh" else self.config.critic_activation
         return PointsDiscriminator(self.data.shape[0], self.config.hidden, self.config.depth, self.data.pack,
-                                   activation=self.config.critic_activation)
+                                   activation=activation)
 
     def phases(self):
         return [Phase("critic", self.critic_step, updates=("D",), repeats=self.config.n_critic),

@@ -200,9 +200,10 @@ def print_summary(summary: dict, path: Path) -> None:
                   f"continue with `ganzoo run {summary['model']} --resume {path}`", highlight=False)
     from ..report.reading import reading
 
+    config_path = Path(path) / "config.json"
+    config = json.loads(config_path.read_text()) if config_path.is_file() else None
     scored_by = "the EMA of G" if scored == "ema" and len(labels) > 1 else ""
-    line = reading(summary.get("metrics"), summary.get("evaluated", True))  # evaluated: False with train.evaluate=false
-    out.print(f"reading{f' ({scored_by})' if scored_by else ''}: {line}", highlight=False,
-              soft_wrap=True)
+    line = reading(summary.get("metrics"), config, summary.get("evaluated", True))  # False: train.evaluate=false
+    out.print(f"reading{f' ({scored_by})' if scored_by else ''}: {line}", highlight=False, soft_wrap=True)
     out.print(f"report: {Path(path) / 'report.md'}", highlight=False, soft_wrap=True)
     out.print(f"run directory: {path}", highlight=False, soft_wrap=True)

@@ -109,7 +109,7 @@ def write_report(run_dir: Path) -> Path:
         lines += [f"Precision: **{precision['resolved']}** ({precision.get('reason', '')}).", ""]
     lines += ["## Final metrics", "", *metric_lines(summary, config), ""]
     if summary.get("metrics") is not None:
-        lines += [f"Reading: {reading(summary.get('metrics'), summary.get('evaluated', True))}.", ""]
+        lines += [f"Reading: {reading(summary.get('metrics'), config, summary.get('evaluated', True))}.", ""]
     lines += evaluation_lines(summary.get("evaluations") or [])
     if summary.get("diagnostics"):
         lines += ["## Model diagnostics (last record)", "",

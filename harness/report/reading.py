@@ -11,24 +11,47 @@ from __future__ import annotations
 from typing import Any
 
 HIGH_QUALITY = 0.5  # a mixture run with at least this share of samples within 3σ draws sharp points
-MOST_MODES = 0.9  # … and covers "(almost) every mode" from this share of the modes on (half: "spread")
+MOST_MODES = 0.9  # … and covers "(almost) every mode" from this share of the modes on
+FEW_MODES = 0.5  # sharp samples on fewer than this share of the modes: mode collapse (in between: some dropped)
 
 
 def _pct(value: float) -> str:
     return f"{100 * value:.3g} %"
 
 
-def _mixture(m: dict[str, Any]) -> str:
+def _pack(config: dict[str, Any] | None) -> int:
+    """The run's PacGAN packing (config.json → train.tricks.pack; 1 when absent)."""
+    tricks = ((config or {}).get("train") or {}).get("tricks") or {}
+    return int(tricks.get("pack") or 1)
+
+
+def _packing_advice(pack: int) -> str:
+    """What to try against missing modes, never what the run already does."""
+    if pack == 1:
+        return "try train.tricks.pack=2 or a PacGAN preset"
+    if pack < 4:
+        return f"the run already packs {pack} samples (PacGAN{pack}); try train.tricks.pack={pack + 1} or train longer"
+    return f"the run already packs {pack} samples (PacGAN{pack}); train longer or lower the learning rates"
+
+
+def _mixture(m: dict[str, Any], pack: int = 1) -> str:
     captured, total, hq = int(m["modes_captured"]), int(m.get("modes_total") or 0), float(m["hq_fraction"])
     modes = f"{captured}/{total} modes" if total else f"{captured} modes"
-    all_modes = total and captured >= MOST_MODES * total
-    if all_modes and hq >= HIGH_QUALITY:
+    sharp = hq >= HIGH_QUALITY
+    if not total:
+        quality = "sharp samples" if sharp else "few samples near a centre"
+        return f"{modes}, {_pct(hq)} of samples within 3σ: {quality} (the mixture's number of modes is not recorded)"
+    if captured >= MOST_MODES * total and sharp:
         return f"{modes} with {_pct(hq)} of samples within 3σ of a centre: the mixture is covered and sharp"
-    if total and captured >= total / 2 and hq < HIGH_QUALITY:
+    if captured >= FEW_MODES * total and not sharp:
         return f"{modes} but only {_pct(hq)} of samples within 3σ: samples fall between modes (blurred)"
-    if hq >= HIGH_QUALITY:
+    if captured >= FEW_MODES * total:
+        missing = total - captured
+        return (f"{modes}, {_pct(hq)} of samples within 3σ: sharp samples on most modes, {missing} "
+                f"mode{'s' if missing > 1 else ''} dropped ({_packing_advice(pack)})")
+    if sharp:
         return (f"{modes}, {_pct(hq)} of samples within 3σ: sharp samples on few modes, i.e. mode collapse "
-                "(try train.tricks.pack=2 or a PacGAN preset)")
+                f"({_packing_advice(pack)})")
     return f"{modes} and {_pct(hq)} of samples within 3σ: neither covered nor sharp yet (train longer?)"
 
 
@@ -62,15 +85,16 @@ def _translation(m: dict[str, Any]) -> str | None:
     return f"translations keep the digit's class {_pct(a2b)} (A→B) and {_pct(b2a)} (B→A) of the time"
 
 
-def reading(metrics: dict[str, Any] | None, evaluated: bool = True) -> str:
-    """One line on what ``metrics`` (summary.json → metrics) mean; ``evaluated`` False (summary.json →
-    evaluated, a run with ``train.evaluate=false``) when the run computed no metric on purpose."""
+def reading(metrics: dict[str, Any] | None, config: dict[str, Any] | None = None, evaluated: bool = True) -> str:
+    """One line on what ``metrics`` (summary.json → metrics) mean; ``config`` (the run's config.json) keeps
+    its advice from suggesting what the run already does; ``evaluated`` False (summary.json → evaluated, a
+    run with ``train.evaluate=false``) when the run computed no metric on purpose."""
     m = metrics or {}
     if not m and not evaluated:
         return ("not evaluated (train.evaluate=false): look at the samples, or score the run with "
                 "`ganzoo eval RUN_DIR`")
     if "modes_captured" in m and "hq_fraction" in m:
-        return _mixture(m)
+        return _mixture(m, _pack(config))
     line = _translation(m) or _images(m)
     if line:
         return line
