@@ -87,3 +87,14 @@ print(sorted(e.name for e in entry_points(group="ganzoo.models") if e.dist.locat
                             cwd=tmp_path, env={**os.environ, "PYTHONPATH": ""})
     assert result.returncode == 0, result.stderr
     assert "'gan'" in result.stdout and "'wgan-gp'" in result.stdout
+
+
+def test_import_ganzoo_works_from_the_folder_that_holds_a_checkout_named_ganzoo(tmp_path):
+    """Python started beside a checkout named `ganzoo` imports the folder, not the installed package; the
+    checkout's __init__.py makes that the same API (was: a namespace package without `load`)."""
+    (tmp_path / "ganzoo").symlink_to(REPO, target_is_directory=True)
+    code = ("import sys, ganzoo; assert 'torch' not in sys.modules; import ganzoo.harness.api as api; "
+            "assert callable(ganzoo.load) and ganzoo.load is api.load; print(api.__file__)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("harness/api/__init__.py")
