@@ -1,6 +1,7 @@
 """Helpers shared by the metrics tests; each test file wraps them in its own fixtures (conftest.py is the lead's).
 
-The MNIST classifier trains once per pytest session (about 1.5-2 min on one CPU thread) into the session's
+Runs and metrics use the shipped MNIST classifier (``shipped_classifier``: package data, nothing to
+train). The tests of the training recipe itself (``cached_mnist_classifier``) train one once per pytest session (about 1.5-2 min on one CPU thread) into the session's
 temporary cache, like every other test cache (tests never write into the user's cache). To reuse it
 across sessions, point ``GANZOO_TEST_CACHE`` at a persistent folder (CI can restore that folder
 between runs): the classifier is then loaded in a second whenever data and recipe are unchanged.
@@ -31,6 +32,13 @@ def require_mnist() -> Path:
 @functools.cache
 def _classifier_in(cache_dir: Path):
     return train_mnist_classifier(require_mnist(), cache_dir)
+
+
+def shipped_classifier():
+    """(model, report) of the classifier every MNIST metric uses: ganzoo's shipped, fixed network."""
+    from ganzoo.harness.metrics.classifier import shipped_mnist_classifier
+
+    return shipped_mnist_classifier()
 
 
 def cached_mnist_classifier(tmp_path_factory: pytest.TempPathFactory):

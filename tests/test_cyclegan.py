@@ -32,14 +32,14 @@ from ganzoo.harness.cli.translate import translate, translate_folder
 from ganzoo.zoo.cyclegan import CycleGAN, CycleGANConfig
 from ganzoo.zoo.translation_blocks import ImagePool, PatchDiscriminator, ResnetGenerator, patch_size
 
-from .metrics_fixtures import cached_mnist_classifier
+from .metrics_fixtures import shipped_classifier
 
 TINY = ["g_channels=4", "d_channels=4", "n_blocks=1", "pool_size=4", "exemplars=8"]
 
 
 @pytest.fixture(scope="module")
-def classifier(tmp_path_factory):
-    return cached_mnist_classifier(tmp_path_factory)
+def classifier():
+    return shipped_classifier()
 
 
 def make(tmp_path, shared_data, steps=3, resume=False, dataset="mnist-thickness", extra=(), **overrides):

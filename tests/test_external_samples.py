@@ -17,7 +17,7 @@ from ganzoo.harness.evaluation.external import read_samples
 from ganzoo.harness.train.evaluator import EVAL_SEED_OFFSET
 
 from .api_helpers import EVAL_SAMPLES, SEED, points_run
-from .metrics_fixtures import cached_mnist_classifier
+from .metrics_fixtures import shipped_classifier
 
 MNIST = DataInfo(name="mnist", kind=DataKind.images, shape=(1, 28, 28), num_classes=10)
 CIFAR = DataInfo(name="cifar10", kind=DataKind.images, shape=(3, 32, 32), num_classes=10)
@@ -52,7 +52,7 @@ def test_an_npz_of_points_scores_like_the_run(tmp_path_factory, tmp_path):
 
 
 def test_a_folder_of_pngs_scores_like_the_same_samples_inside_a_run(tmp_path, shared_data, tmp_path_factory):
-    cached_mnist_classifier(tmp_path_factory)  # the harness classifier behind the MNIST metrics, trained once
+    shipped_classifier()  # the classifier behind the MNIST metrics: shipped, checked against its sha256
     run = ganzoo.train("dcgan", "mnist", steps=2, batch_size=16, out=tmp_path / "run", data_dir=shared_data, cpu=True,
                        progress=False, base_channels=4, latent_dim=8, train={"eval_samples": 200, "log_every": 2})
     images = run.load().sample(200, seed=EVAL_SEED_OFFSET)  # the run's own evaluation samples (train.seed 0)

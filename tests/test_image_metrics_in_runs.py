@@ -12,14 +12,14 @@ from ganzoo.harness.train.resolve import resolve_run
 from ganzoo.harness.report.rundir import RunDir
 from ganzoo.harness.train.trainer import Trainer
 
-from .metrics_fixtures import cached_mnist_classifier
+from .metrics_fixtures import shipped_classifier
 
 TINY = ["base_channels=4", "latent_dim=8"]
 
 
 @pytest.fixture(scope="module")
-def classifier_report(tmp_path_factory):
-    return cached_mnist_classifier(tmp_path_factory)[1]
+def classifier_report():
+    return shipped_classifier()[1]
 
 
 def run_model(path, data_dir, model, steps=3):

@@ -3,7 +3,7 @@ import torch
 from safetensors.torch import save_file
 
 from ganzoo.harness.metrics import MetricError
-from ganzoo.harness.metrics.classifier import MnistCnn
+from ganzoo.harness.metrics.classifier import SHIPPED_SHA256, MnistCnn
 from ganzoo.harness.metrics.evaluate import metric_inputs_from_images
 from ganzoo.harness.metrics.extractors import INCEPTION_FILE, MnistCnnExtractor, get_extractor, list_extractors
 from ganzoo.harness.metrics.registry import compute_metrics
@@ -38,8 +38,8 @@ def test_mnist_cnn_features_for_digits_and_stacked_images(tmp_path):
     assert extractor.logits(digits).shape == (5, 10)
     with pytest.raises(MetricError, match="float images"):
         extractor(torch.zeros(2, 1, 28, 28, dtype=torch.uint8))
-    with pytest.raises(MetricError, match="weights=PATH"):
-        get_extractor("mnist-cnn")
+    shipped = get_extractor("mnist-cnn")  # no weights: the shipped, fixed classifier
+    assert shipped.weights_sha256 == SHIPPED_SHA256 != extractor.weights_sha256
 
 
 def test_images_to_registry_end_to_end(tmp_path):

@@ -22,7 +22,7 @@ from ganzoo.zoo.wgan import WGAN
 from .test_zoo_models import no_image_metrics, train  # noqa: F401 (autouse fixture)
 
 BUILTIN = ["gan", "dcgan", "cgan", "acgan", "wgan", "wgan-gp", "lsgan", "sngan", "cyclegan", "infogan", "began",
-           "ali", "unrolled", "veegan", "dragan", "gdpp"]
+           "ali", "unrolled", "veegan", "dragan", "gdpp", "projgan"]
 MNIST32 = DataInfo(name="mnist", kind=DataKind.images, shape=(1, 32, 32), num_classes=10)
 CIFAR = DataInfo(name="cifar10", kind=DataKind.images, shape=(3, 32, 32), num_classes=10)
 #: Table 3 (b), in order: (kernel, stride, output channels) of every convolution
