@@ -247,7 +247,8 @@ def trainer_attribute_uses(source: str, factories: dict[str, int | None],
             arguments = node.args
             holders.update(a.arg for a in arguments.posonlyargs + arguments.args + arguments.kwonlyargs
                            if _mentions_trainer(a.annotation))
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and _mentions_trainer(node.annotation):
+        elif (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+              and _mentions_trainer(node.annotation)):
             holders.add(node.target.id)
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Call):
             called = node.value.func

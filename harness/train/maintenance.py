@@ -51,7 +51,7 @@ class Maintenance:
         self.s, self.evaluator, self.tracker, self.stop, self.spectral = s, evaluator, tracker, stop, spectral
         self.time_limit_s = time_limit_s
         self.deadline: float | None = None  # time.monotonic() at which the time limit stops training
-        self.progress: Any = None  # the run's TrainingProgress, while fit runs
+        self.progress: TrainingProgress | None = None  # the run's progress bar and messages, while fit runs
 
     # -- before and after training ----------------------------------------------------------------
     def begin(self, data_dir: Path | None, extractor_weights: Path | None) -> None:

@@ -58,10 +58,10 @@ class Trainer:
         self.show_progress, self.evaluate_and_plot = progress, evaluate_and_plot
         self.state, parts = set_up(run, plugin, run_dir, data_dir=data_dir, download=download, cpu=cpu, resume=resume,
                                    time_limit_s=time_limit_s, log_with=log_with, extractor_weights=extractor_weights)
-        self.accelerator, self.tracker, self.stop, self.spectral = parts.accelerator, parts.tracker, parts.stop, \
-            parts.spectral
+        self.accelerator, self.tracker, self.stop = parts.accelerator, parts.tracker, parts.stop
         self.harness_phases, self.views, self.step_nets = parts.harness_phases, parts.views, parts.step_nets
-        self.stepper, self.evaluator, self.maintenance = parts.stepper, parts.evaluator, parts.maintenance
+        self.stepper, self.evaluator, self.spectral = parts.stepper, parts.evaluator, parts.spectral
+        self.maintenance = parts.maintenance
         if resume:
             checkpointing.resume(self.state)
             self._restored()
