@@ -3,11 +3,16 @@
 Every ``import`` counts, including those inside functions: a lazy import still ties two modules
 together, so it may not point upwards either. Imports under ``if TYPE_CHECKING:`` are left out:
 they are annotations only and never run.
+
+The training loop is checked too: its module stays short, and no other harness module reaches
+into a ``Trainer`` (see :func:`trainer_attribute_uses` for the rule, and the tests of the rule).
 """
 
 from __future__ import annotations
 
 import ast
+import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -32,6 +37,9 @@ GANZOO_PACKAGE = HARNESS / "_ganzoo"
 #: modules directly in harness/: the public surfaces over the packages (they may import any layer)
 TOP_LEVEL_LIMIT = 10
 MAX_LINES = 500
+#: the training loop's module, and its own limit: it reads top to bottom in one sitting (mimicry's trainer)
+LOOP_MODULE = HARNESS / "train" / "trainer.py"
+LOOP_MAX_LINES = 250
 
 
 def _modules() -> dict[str, Path]:
@@ -176,3 +184,196 @@ def test_published_import_paths_still_work():
     assert plugin.ModelSpec is ModelSpec and plugin.DataKind is DataKind and plugin.Family is Family
     assert plugin.ModelConfig is ModelConfig and plugin.losses.hinge_generator is losses.hinge_generator
     assert GANPlugin and Phase and PhaseResult
+
+
+# -- the training loop ------------------------------------------------------------------------------
+def _mentions_trainer(annotation: ast.AST | None) -> bool:
+    """Does a type annotation name ``Trainer`` (``Trainer``, ``"Trainer"``, ``Trainer | None``, ``x.Trainer``,
+    ``tuple[Trainer, …]``)?"""
+    for node in ast.walk(annotation) if annotation is not None else ():
+        if (isinstance(node, ast.Name) and node.id == "Trainer" or isinstance(node, ast.Attribute)
+                and node.attr == "Trainer" or isinstance(node, ast.Constant) and isinstance(node.value, str)
+                and re.search(r"\bTrainer\b", node.value)):
+            return True
+    return False
+
+
+def _trainer_position(annotation: ast.AST | None) -> int | None | bool:
+    """Where a return annotation puts the Trainer: ``None`` (it is one), a position in a returned
+    ``tuple[...]``, or False (nowhere)."""
+    if not _mentions_trainer(annotation):
+        return False
+    if isinstance(annotation, ast.Subscript) and getattr(annotation.value, "id", None) == "tuple":
+        items = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
+        return next(i for i, item in enumerate(items) if _mentions_trainer(item))
+    return None
+
+
+def trainer_factories(sources: Iterable[str]) -> dict[str, int | None]:
+    """Functions and methods (by name) whose return annotation is a Trainer (value None) or a tuple holding
+    one (value: its position)."""
+    found: dict[str, int | None] = {"Trainer": None}
+    for source in sources:
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                position = _trainer_position(node.returns)
+                if position is not False:
+                    found[node.name] = position
+    return found
+
+
+def trainer_attribute_uses(source: str, factories: dict[str, int | None],
+                           allowed: Iterable[str]) -> list[tuple[int, str, bool]]:
+    """Every use of an attribute of a Trainer in ``source``: (line, "name.attribute", allowed?).
+
+    The rule: outside the loop's own module, a harness module uses a Trainer only through
+    ``Trainer.ENTRY_POINTS`` (``fit``, ``train_iteration``, ``sampling_networks`` and ``state``, the
+    run's :class:`RunState`); modules that read or write the run's state take the ``RunState``
+    itself. A name holds a Trainer when it is
+
+    - called ``trainer`` (the harness's name for one), or a parameter or variable annotated with
+      ``Trainer`` (``t: Trainer``, ``"Trainer | None"`` …);
+    - assigned the result of ``Trainer(...)`` or of a function whose return annotation is a Trainer
+      (:func:`trainer_factories`; for ``tuple[Trainer, X]`` the name at the Trainer's position).
+
+    A use is ``name.attribute`` (read, written or called) or ``getattr/setattr/hasattr/delattr(name,
+    "attribute")``. Names count module-wide (a module does not reuse a Trainer's name for something
+    else); a Trainer kept in another object's attribute (``self.t``) is not followed.
+    """
+    tree = ast.parse(source)
+    holders = {"trainer"}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            arguments = node.args
+            holders.update(a.arg for a in arguments.posonlyargs + arguments.args + arguments.kwonlyargs
+                           if _mentions_trainer(a.annotation))
+        elif (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+              and _mentions_trainer(node.annotation)):
+            holders.add(node.target.id)
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Call):
+            called = node.value.func
+            name = called.id if isinstance(called, ast.Name) else getattr(called, "attr", None)
+            if name not in factories:
+                continue
+            position = factories[name]
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                if position is None and isinstance(target, ast.Name):
+                    holders.add(target.id)
+                elif position is not None and isinstance(target, ast.Tuple) and position < len(target.elts):
+                    element = target.elts[position]
+                    if isinstance(element, ast.Name):
+                        holders.add(element.id)
+    allowed = set(allowed)
+    uses = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in holders:
+            uses.append((node.lineno, f"{node.value.id}.{node.attr}", node.attr in allowed))
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+              and node.func.id in ("getattr", "setattr", "hasattr", "delattr") and len(node.args) >= 2
+              and isinstance(node.args[0], ast.Name) and node.args[0].id in holders
+              and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)):
+            attribute = node.args[1].value
+            uses.append((node.lineno, f"{node.func.id}({node.args[0].id}, {attribute!r})", attribute in allowed))
+    return sorted(uses)
+
+
+def _entry_points() -> tuple[str, ...]:
+    """``Trainer.ENTRY_POINTS``, read from the loop's source (no torch import)."""
+    for node in ast.walk(ast.parse(LOOP_MODULE.read_text())):
+        if isinstance(node, ast.ClassDef) and node.name == "Trainer":
+            for item in node.body:
+                if isinstance(item, ast.Assign) and any(getattr(t, "id", None) == "ENTRY_POINTS" for t in item.targets):
+                    return tuple(ast.literal_eval(item.value))
+    raise AssertionError(f"no Trainer.ENTRY_POINTS in {LOOP_MODULE}")
+
+
+def _too_long(text: str, limit: int) -> bool:
+    return len(text.splitlines()) > limit
+
+
+def test_the_loop_module_reads_in_one_sitting():
+    lines = len(LOOP_MODULE.read_text().splitlines())
+    assert not _too_long(LOOP_MODULE.read_text(), LOOP_MAX_LINES), (
+        f"{LOOP_MODULE.relative_to(HARNESS)} has {lines} lines (at most {LOOP_MAX_LINES}): move setup, maintenance "
+        "or state handling into the module whose name says what it holds (docs/architecture.md)")
+
+
+def test_no_module_outside_the_loop_reaches_into_a_trainer():
+    paths = [p for p in HARNESS.rglob("*.py") if GANZOO_PACKAGE not in p.parents]
+    factories = trainer_factories(p.read_text() for p in paths)
+    entry_points = _entry_points()
+    reached, seen = [], 0
+    for path in paths:
+        if path == LOOP_MODULE:
+            continue
+        for line, use, allowed in trainer_attribute_uses(path.read_text(), factories, entry_points):
+            seen += 1
+            if not allowed:
+                reached.append(f"{path.relative_to(HARNESS)}:{line}: {use}")
+    assert not reached, (f"Trainer attributes used outside {LOOP_MODULE.relative_to(HARNESS)} (only "
+                         f"{', '.join(entry_points)}; read the run's state from trainer.state):\n" + "\n".join(reached))
+    assert seen >= 10, f"the rule saw only {seen} uses of a Trainer in the harness: is it still looking?"
+    assert {"open_trainer", "trainer", "fp32_run"} <= set(factories), factories
+
+
+def test_the_entry_points_exist_on_the_trainer():
+    tree = next(n for n in ast.walk(ast.parse(LOOP_MODULE.read_text()))
+                if isinstance(n, ast.ClassDef) and n.name == "Trainer")
+    defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    defined |= {n.target.id for n in tree.body if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)}
+    assert set(_entry_points()) <= defined, set(_entry_points()) - defined
+
+
+FRIEND_MODULE = """
+from typing import TYPE_CHECKING
+if TYPE_CHECKING:
+    from .trainer import Trainer
+
+def capture(t: Trainer):
+    return {"step": t.step, "scales": dict(t._scales)}
+
+def summary(t: "Trainer | None", other):
+    return t.state.nets, other.step
+
+def quiet(run):
+    trainer = make(run)
+    if hasattr(trainer, "_evaluate"):
+        trainer._evaluate = lambda: {}
+    trainer.fit()
+
+def compare(session):
+    whole, error = session.fp32_run()
+    resumed = session.trainer("fp32")
+    built = Trainer(1, 2, 3)
+    return whole.nets, error.args, resumed.ctx, built.sampling_networks(), getattr(built, "step")
+"""
+
+
+def test_the_trainer_rule_catches_friend_modules():
+    factories = trainer_factories([FRIEND_MODULE, "def fp32_run(self) -> tuple[Trainer | None, Exception]: ...",
+                                   "def trainer(self, precision) -> 'Trainer': ..."])
+    assert factories == {"Trainer": None, "fp32_run": 0, "trainer": None}
+    uses = trainer_attribute_uses(FRIEND_MODULE, factories, ("fit", "train_iteration", "sampling_networks", "state"))
+    assert sorted(use for _, use, allowed in uses if not allowed) == sorted([
+        "t.step", "t._scales", "hasattr(trainer, '_evaluate')", "trainer._evaluate", "whole.nets", "resumed.ctx",
+        "getattr(built, 'step')"])
+    assert sorted(use for _, use, allowed in uses if allowed) == ["built.sampling_networks", "t.state", "trainer.fit"]
+
+
+def test_the_trainer_rule_passes_modules_that_take_the_state():
+    clean = """
+def capture(s: RunState):
+    return {"step": s.step, "scales": dict(s.scales)}
+
+def run(trainer: Trainer):
+    summary = trainer.fit()
+    return summary, trainer.state.nets, trainer.state.step
+"""
+    uses = trainer_attribute_uses(clean, {"Trainer": None}, ("fit", "state"))
+    assert [(use, allowed) for _, use, allowed in uses] == [
+        ("trainer.fit", True), ("trainer.state", True), ("trainer.state", True)]
+
+
+def test_the_line_limit_rule():
+    assert _too_long("x = 1\n" * (LOOP_MAX_LINES + 1), LOOP_MAX_LINES)
+    assert not _too_long("x = 1\n" * LOOP_MAX_LINES, LOOP_MAX_LINES)

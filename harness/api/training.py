@@ -185,4 +185,4 @@ def train(model: str, dataset: str | None = None, *, preset: str | None = None, 
     trainer = open_trainer(config, plugin, path, resume=resume is not None, data_dir=data_dir, download=download,
                            cpu=cpu, progress=progress, time_limit=time_limit, log_with=log_with)
     trainer.fit()
-    return Run(trainer.run_dir.path)
+    return Run(trainer.state.run_dir.path)

@@ -248,7 +248,7 @@ def _train_entry(entry: dict[str, Any], suite: Suite, run_dir: Path, data_dir: P
     directory = RunDir(run_dir, resume=resume)
     trainer = Trainer(run, plugin, directory, data_dir=data_dir, progress=False, time_limit_s=suite.budget_s,
                       resume=resume)
-    resumed_from = trainer.resumed_from
+    resumed_from = trainer.state.resumed_from
     summary = trainer.fit()
     finite = not any(key.endswith(("nonfinite_loss", "nonfinite_grad")) for key in summary["counters"])
     if summary["status"] == "interrupted":  # a signal (Ctrl-C, SIGTERM): unfinished, so not a result

@@ -93,7 +93,7 @@ def check_contract(session: CheckSession) -> str:
     trainer, error = session.fp32_run()
     if not session.monitor.violations and trainer is not None and error is None:
         try:
-            session.sample(trainer.plugin, trainer.sampling_networks(), 4, 0)
+            session.sample(trainer.state.plugin, trainer.sampling_networks(), 4, 0)
         except ContractViolation:
             pass
         except Exception:  # noqa: BLE001 - the samples check reports it
@@ -102,8 +102,8 @@ def check_contract(session: CheckSession) -> str:
         raise Fail(session.monitor.violations[0])
     if error is not None:
         raise Skip(f"training stopped before the phases could be watched: {error_text(error)} (see fp32)")
-    phases = ", ".join(repr(p.name) for p in trainer.phases)
-    return (f"build(), phases {phases} ({trainer.step} iterations) and sample() left backward, optimizer "
+    phases = ", ".join(repr(p.name) for p in trainer.state.phases)
+    return (f"build(), phases {phases} ({trainer.state.step} iterations) and sample() left backward, optimizer "
             "steps and device placement to the harness")
 
 

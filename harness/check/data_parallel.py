@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .outcomes import Fail, error_text
-from .session import CheckSession, no_evaluation
+from .session import CheckSession
 
 DATA_PARALLEL_TIMEOUT_S = 300.0
 
@@ -49,14 +49,14 @@ def _data_parallel_worker(rank: int, world: int, port: int, payload: dict[str, A
         plugin = registry.get(payload["model"])
         run = RunConfig.model_validate_json(payload["run"])
         data_dir = Path(payload["data_dir"]) if payload.get("data_dir") else None
-        trainer = Trainer(run, plugin, RunDir(out / "run", resume=True), data_dir=data_dir, cpu=True, progress=False)
-        no_evaluation(trainer)
+        trainer = Trainer(run, plugin, RunDir(out / "run", resume=True), data_dir=data_dir, cpu=True, progress=False,
+                          evaluate_and_plot=False)
         summary = trainer.fit()
         result = {"distributed": summary["distributed"], "steps": summary["steps"], "status": summary["status"],
                   "counters": summary["counters"],
                   # the plugin state as raw bytes: compared across ranks as it is, never synced first
                   "state": {key: value.detach().cpu().contiguous().numpy().tobytes().hex()
-                            for key, value in trainer.ctx.state.items()}}
+                            for key, value in trainer.state.ctx.state.items()}}
     except BaseException as error:
         (out / f"rank{rank}.error").write_text(error_text(error) + "\n" + traceback.format_exc())
         raise

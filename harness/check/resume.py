@@ -46,7 +46,8 @@ def _first_difference(a: Any, b: Any, path: str) -> str | None:
 
 
 def training_state_difference(a: Any, b: Any) -> str | None:
-    """The first place where two trainers' states differ (networks, EMA, optimizers, noise, data order)."""
+    """The first place where two runs' states differ (networks, EMA, optimizers, noise, data order): two
+    ``RunState`` values (``trainer.state``), or two trainers (they read the same by the same names)."""
     if a.step != b.step:
         return f"step counter ({a.step} vs {b.step})"
     for name in a.nets:
@@ -92,12 +93,12 @@ def check_resume(session: CheckSession) -> str:
         raise Fail(str(caught)) from None
     except Exception as caught:  # noqa: BLE001
         raise Fail(f"checkpoint at step {half} then resume failed: {error_text(caught)}") from None
-    difference = training_state_difference(whole, resumed)
+    difference = training_state_difference(whole.state, resumed.state)
     if difference is None:
         return f"{half} steps + checkpoint + resume to {steps} = {steps} uninterrupted steps, bit for bit"
     again = session.trainer("fp32", steps, session.fresh_dir("fp32-again"))
     session.fit(again)
-    repeat = training_state_difference(whole, again)
+    repeat = training_state_difference(whole.state, again.state)
     if repeat is not None:
         raise Fail(f"training is not reproducible: two uninterrupted runs with seed {session.run.train.seed} differ "
                    f"in {repeat}; draw randomness from the step context (ctx.latent, ctx.random_labels) and keep "

@@ -14,10 +14,13 @@ import io
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .monitor import ContractMonitor
 from .outcomes import Skip, error_text
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..train.trainer import Trainer
 
 #: the most iterations the training checks take to let every interval phase (``Phase.every``) run twice
 MAX_INTERVAL_STEPS = 64
@@ -35,15 +38,6 @@ def _quiet() -> Iterator[None]:
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
         yield
-
-
-def no_evaluation(trainer: Any) -> None:
-    """Check runs skip the final metrics and plots (image metrics would train a classifier first);
-    the samples and seed checks exercise sample() directly."""
-    if hasattr(trainer, "_evaluate"):
-        trainer._evaluate = lambda: {}
-    if hasattr(trainer, "_plot"):
-        trainer._plot = lambda tag: None
 
 
 class CheckSession:
@@ -178,23 +172,23 @@ class CheckSession:
             self.run = self.run.model_copy(update={"train": self.run.train.model_copy(update={"steps": wanted})})
             self.interval_note = f" ({wanted} steps, not {steps}, so that interval phases run twice)"
 
-    def trainer(self, precision: str, steps: int, path: Path, resume: bool = False) -> Any:
+    def trainer(self, precision: str, steps: int, path: Path, resume: bool = False) -> Trainer:
+        """A trainer of the check's run. Check runs skip metrics and plots (image metrics would train a
+        classifier first); the samples and seed checks exercise sample() directly."""
         from ..report.rundir import RunDir
         from ..train.trainer import Trainer
 
         train = self.run.train.model_copy(update={"precision": precision, "steps": steps})
         run = self.run.model_copy(update={"train": train})
         with _quiet():
-            trainer = Trainer(run, self.guarded, RunDir(path, resume=resume), data_dir=self.data_dir, cpu=True,
-                              progress=False, resume=resume)
-        no_evaluation(trainer)
-        return trainer
+            return Trainer(run, self.guarded, RunDir(path, resume=resume), data_dir=self.data_dir, cpu=True,
+                           progress=False, resume=resume, evaluate_and_plot=False)
 
-    def fit(self, trainer: Any) -> dict[str, Any]:
+    def fit(self, trainer: Trainer) -> dict[str, Any]:
         with _quiet():
             return trainer.fit()
 
-    def fp32_run(self) -> tuple[Any, BaseException | None]:
+    def fp32_run(self) -> tuple[Trainer | None, BaseException | None]:
         if self._fp32 is None:
             self.need_run()
             self.need_intervals()

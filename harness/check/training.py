@@ -36,25 +36,26 @@ def train_in(session: CheckSession, precision: str) -> str:
         raise Fail(f"not finite in {precision}: {error}")
     if error is not None:
         raise Fail(f"training in {precision} failed: {error_text(error)}")
-    for name, net in trainer.nets.items():
+    run = trainer.state
+    for name, net in run.nets.items():
         for key, p in net.named_parameters():
             if not torch.isfinite(p).all():
-                raise Fail(f"{name}.{key} is not finite after {trainer.step} steps in {precision}")
+                raise Fail(f"{name}.{key} is not finite after {run.step} steps in {precision}")
     losses = {}
-    for record in trainer.history:
+    for record in run.history:
         losses.update({k.removesuffix("/loss"): v for k, v in record.get("losses", {}).items()
                        if k.endswith("/loss")})
     bad = [k for k, v in losses.items() if not math.isfinite(v)]
     if bad:
         raise Fail(f"losses {bad} are not finite in {precision}")
     shown = ", ".join(f"{k} {v:.4g}" for k, v in losses.items())
-    calls = trainer.phase_calls
+    calls = run.phase_calls
     never = [name for name in session.intervals or {} if not calls.get(name)]
     if never:
-        raise Fail(f"interval phase(s) {never} never ran in {trainer.step} steps in {precision}")
+        raise Fail(f"interval phase(s) {never} never ran in {run.step} steps in {precision}")
     ran = "; interval phases: " + ", ".join(f"{name} every {every} ran {calls.get(name, 0)}×"
                                             for name, every in session.intervals.items()) if session.intervals else ""
-    return (f"{trainer.step} steps × batch {session.run.train.batch_size}{session.interval_note}; last losses: "
+    return (f"{run.step} steps × batch {session.run.train.batch_size}{session.interval_note}; last losses: "
             f"{shown or 'none logged'}{ran}")
 
 

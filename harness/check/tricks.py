@@ -10,11 +10,14 @@ trick and the one-line ``unsupported_tricks`` entry that would refuse it with th
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .monitor import ContractViolation
 from .outcomes import Fail, error_text
 from .session import CheckSession
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..train.trainer import Trainer
 
 #: the input-side tricks the check tries, each with a small setting
 TRIED: dict[str, Any] = {"instance_noise": 0.1, "diffaugment": "translation", "pack": 2, "r1_gamma": 1.0}
@@ -61,11 +64,11 @@ def check_tricks(session: CheckSession) -> str:
     except Exception as caught:  # noqa: BLE001
         raise Fail(_diagnose(session, accepted, caught)) from None
     refused = sorted(set(TRIED) - set(accepted))
-    return (f"{trainer.step} steps with {', '.join(f'{k}={v}' for k, v in accepted.items())}"
+    return (f"{trainer.state.step} steps with {', '.join(f'{k}={v}' for k, v in accepted.items())}"
             + (f"; not applicable: {', '.join(refused)}" if refused else ""))
 
 
-def _train_with(session: CheckSession, tricks_on: dict[str, Any], label: str) -> Any:
+def _train_with(session: CheckSession, tricks_on: dict[str, Any], label: str) -> Trainer:
     """Train the check's steps in fp32 with these tricks switched on; raises what the run raised."""
     train = session.run.train
     tricks = train.tricks.model_copy(update=tricks_on)

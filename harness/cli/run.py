@@ -109,9 +109,9 @@ def run(
         trainer = open_trainer(config, plugin, path, resume=resume is not None, worker=worker, data_dir=data_dir,
                                download=download, cpu=cpu, progress=not no_progress, time_limit=time_limit,
                                log_with=log_with, extractor_weights=extractor_weights)
-        run_dir = trainer.run_dir
-        if trainer.is_main and not worker:
-            action = f"resuming from step {trainer.step}" if resume is not None else "training"
+        run_dir = trainer.state.run_dir
+        if trainer.state.is_main and not worker:
+            action = f"resuming from step {trainer.state.step}" if resume is not None else "training"
             err.print(f"{action} [bold]{config.model}[/] on [bold]{config.dataset}[/]"
                       f"{f' (preset {config.preset})' if config.preset else ''} → {run_dir.path}", highlight=False)
         summary = trainer.fit()
@@ -123,7 +123,7 @@ def run(
         if not (worker and lost_peer(error)):
             raise
         raise typer.Exit(LOST_PEER_EXIT_CODE) from None
-    if html and trainer.is_main:
+    if html and trainer.state.is_main:
         from ..report.markdown import write_html
 
         write_html(run_dir.path)

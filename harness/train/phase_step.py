@@ -184,6 +184,14 @@ class PhaseStepper:
         return total
 
 
+def check_no_gradient(phase: Phase, nets: Networks) -> None:
+    """A phase that keeps a network's graph for later must not have backpropagated into it."""
+    for name in phase.keeps_graph:
+        if any(p.grad is not None for p in nets[name].parameters()):
+            raise PluginContractError(f"phase {phase.name!r} keeps the graph of {name!r} for a later phase, but its "
+                                      f"loss reached {name}'s parameters: score the generated batch with .detach()")
+
+
 def check_result(plugin: str, phase: str, result: PhaseResult, n: int, pack: int, scalar_scores: bool) -> None:
     """The contract on a PhaseResult's fields, checked without a host sync (shapes and types only)."""
     where = f"phase {phase!r} of {plugin}"
