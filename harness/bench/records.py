@@ -60,7 +60,7 @@ def _history(run_dir: str | None) -> dict[str, list[dict[str, Any]]]:
     return {"evaluations": evaluations, "losses": losses}
 
 
-def _precision(run_dir: str | None) -> dict[str, Any] | None:
+def run_precision(run_dir: str | None) -> dict[str, Any] | None:
     path = Path(run_dir or "") / "config.json"
     if not run_dir or not path.is_file():
         return None
@@ -71,7 +71,7 @@ def make_record(suite: str, record: dict[str, Any], environment: dict[str, Any])
     """A committed record from a results.json record (and its run directory's curves)."""
     kept = {key: record[key] for key in KEPT if key in record}
     return {"format": FORMAT, "version": VERSION, "suite": suite, **kept,
-            "resolved_precision": _precision(record.get("run_dir")), "history": _history(record.get("run_dir")),
+            "resolved_precision": run_precision(record.get("run_dir")), "history": _history(record.get("run_dir")),
             "environment": environment}
 
 

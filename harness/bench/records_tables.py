@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .records import _precision, compare, packaged_root, read_records, results_from_records, suites_with_records
+from .records import compare, run_precision, packaged_root, read_records, results_from_records, suites_with_records
 
 
 def no_records_text(name: str, suite: Any) -> str:
@@ -89,7 +89,7 @@ def report_comparison(name: str, suite: Any, data: dict[str, Any], console: Any,
             continue
         same_preset = [r for r in committed if r.get("preset") == record.get("preset")]
         result = compare(record, same_preset, suite.metrics)
-        here = (_precision(record.get("run_dir")) or {}).get("resolved")
+        here = (run_precision(record.get("run_dir")) or {}).get("resolved")
         recorded = {(r.get("resolved_precision") or {}).get("resolved") for r in same_preset} - {None}
         if here and recorded and here not in recorded:
             console.print(f"{record['key']}: ran in {here} here, the records in {', '.join(sorted(recorded))} "
