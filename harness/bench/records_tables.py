@@ -29,7 +29,22 @@ def section_text(name: str, suite: Any, folder: Path | None = None) -> tuple[str
     if not records:
         return no_records_text(name, suite), None
     data = results_from_records(name, suite, records)
-    return markdown(data), data
+    return markdown(data) + missing_text(suite, records), data
+
+
+def missing_text(suite: Any, records: list[dict[str, Any]]) -> str:
+    """The suite's entries (preset × seed) that have no committed record: said, never silently left out."""
+    have = {(r.get("preset"), r.get("seed")) for r in records}
+    missing: dict[str, list[int]] = {}
+    for preset in suite.presets:
+        for seed in suite.seeds:
+            if (preset, seed) not in have:
+                missing.setdefault(preset, []).append(seed)
+    if not missing:
+        return ""
+    items = "; ".join(f"{preset} (seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))})"
+                      for preset, seeds in missing.items())
+    return f"\nNo committed record yet, so not in the tables above: {items}.\n"
 
 
 def _chosen(suites: dict[str, Any], suite: str, markdown_path: Path | None, folder: Path | None) -> list[str]:
