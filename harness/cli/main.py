@@ -6,7 +6,7 @@ them: :mod:`.catalog` (list, show, presets), :mod:`.run`, :mod:`.bench`, :mod:`.
 classifier train), :mod:`.sample`, :mod:`.export`, :mod:`.report`, :mod:`.translate` and :mod:`.check`. The
 command modules never import this one; what they share is in :mod:`.common`. Command modules import only
 typer and rich at module level (torch, matplotlib and the registry load inside the commands), so
-``ganzoo --help`` and a typo answer at once; ``tests/test_cli_startup.py`` keeps it so. ``ganzoo run``
+``ganzoo --help`` and a typo answer at once; ``tests/cli/test_conventions.py`` keeps it so. ``ganzoo run``
 defers cyclic garbage collection until training starts (:mod:`..train.startup_gc`), and the process
 ends without the interpreter's module teardown (:mod:`.process_exit`).
 """
