@@ -35,7 +35,7 @@ def section_text(name: str, suite: Any, folder: Path | None = None) -> tuple[str
 def _chosen(suites: dict[str, Any], suite: str, markdown_path: Path | None, folder: Path | None) -> list[str]:
     if suite != "all":
         if suite not in suites:
-            from .suites import BenchError
+            from ..contract.errors import BenchError
 
             raise BenchError(f"unknown suite {suite!r}; registry.toml defines {', '.join(sorted(suites))} (or all)")
         return [suite]

@@ -7,7 +7,8 @@ import pytest
 
 from ganzoo.harness.bench import suites as bench
 from ganzoo.harness.contract import presets
-from ganzoo.harness.bench.suites import BenchError, load_suites, run_suite
+from ganzoo.harness.bench.suites import load_suites, run_suite
+from ganzoo.harness.contract.errors import BenchError
 from ganzoo.harness.bench.plots import plots
 from ganzoo.harness.bench.leaderboard import rows
 from ganzoo.harness.bench.tables import markdown

@@ -12,7 +12,8 @@ import torch
 from ganzoo.harness.check.conformance import CHECKS, run_checks
 from ganzoo.harness.contract import registry
 from ganzoo.harness.report.rundir import RunDir
-from ganzoo.harness.train.resolve import ConfigError, resolve_run
+from ganzoo.harness.train.resolve import resolve_run
+from ganzoo.harness.contract.errors import ConfigError
 from ganzoo.harness.train.trainer import Trainer
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "lazy-regularization" / "ganzoo_lazyreg.py"

@@ -4,7 +4,7 @@ that are not true of the run."""
 import pytest
 
 from ganzoo.harness.evaluation.images import choose_plan
-from ganzoo.harness.metrics.errors import MetricError
+from ganzoo.harness.contract.errors import MetricError
 from ganzoo.harness.report.reading import reading
 
 from .test_commands import ganzoo

@@ -4,7 +4,8 @@ import pytest
 
 from ganzoo.harness.train.resolve import resolve_run
 from ganzoo.harness.report.rundir import RunDir
-from ganzoo.harness.cli.sample import SampleError, sample, sample_labels
+from ganzoo.harness.cli.sample import sample, sample_labels
+from ganzoo.harness.contract.errors import SampleError
 from ganzoo.harness.train.trainer import Trainer
 
 from ..zoo.test_image_models import no_image_metrics  # noqa: F401 (autouse fixture)

@@ -8,7 +8,7 @@ import pytest
 from ganzoo.harness.contract import presets
 from ganzoo.harness.contract import registry
 from ganzoo.harness.contract.plugin import GANPlugin
-from ganzoo.harness.contract.presets import PresetError
+from ganzoo.harness.contract.errors import PresetError
 from ganzoo.harness.train.resolve import resolve_run
 
 SOURCE = '''

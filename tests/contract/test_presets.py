@@ -4,7 +4,7 @@ import pytest
 
 from ganzoo.harness.contract import presets
 from ganzoo.harness.contract import registry
-from ganzoo.harness.contract.presets import PresetError
+from ganzoo.harness.contract.errors import PresetError
 
 
 def test_every_shipped_preset_validates_against_its_plugin():

@@ -3,7 +3,8 @@
 import pytest
 
 from ganzoo.harness.contract import registry
-from ganzoo.harness.contract.registry import BrokenPlugin, RegistryError
+from ganzoo.harness.contract.registry import BrokenPlugin
+from ganzoo.harness.contract.errors import RegistryError
 
 from .. import plugin_sources as src
 

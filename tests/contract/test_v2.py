@@ -13,10 +13,11 @@ from ganzoo.harness.contract.context import TrainingContext
 from ganzoo.harness.contract.tricks_config import TricksConfig
 from ganzoo.harness.plugin import OptimizerSpec, PhaseResult, PlateauSpec
 from ganzoo.harness.report.rundir import RunDir
-from ganzoo.harness.train.build import LearningRates, PluginContractError
+from ganzoo.harness.train.build import LearningRates
+from ganzoo.harness.contract.errors import ConfigError, PluginContractError
 from ganzoo.harness.train.optim import parameter_groups
 from ganzoo.harness.train.phase_step import check_result
-from ganzoo.harness.train.resolve import ConfigError, resolve_run
+from ganzoo.harness.train.resolve import resolve_run
 from ganzoo.harness.train.tricks import DiscriminatorView
 from ganzoo.harness.train.trainer import Trainer
 from ganzoo.harness.contract import registry

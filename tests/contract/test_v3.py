@@ -15,9 +15,9 @@ from ganzoo.harness.contract.context import TrainingContext
 from ganzoo.harness.contract.tricks_config import TricksConfig
 from ganzoo.harness.plugin import OptimizerSpec, Phase, PhaseResult
 from ganzoo.harness.report.rundir import RunDir
-from ganzoo.harness.train.conflicts import TrickConflictError
+from ganzoo.harness.contract.errors import ConfigError, TrickConflictError
 from ganzoo.harness.train.optim import build_optimizer
-from ganzoo.harness.train.resolve import ConfigError, resolve_run
+from ganzoo.harness.train.resolve import resolve_run
 from ganzoo.harness.train.trainer import Trainer
 from ganzoo.zoo.gan import GAN
 

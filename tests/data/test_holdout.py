@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from ganzoo.harness.contract.config import TrainConfig
-from ganzoo.harness.data.base import DataError
+from ganzoo.harness.contract.errors import DataError
 from ganzoo.harness.data.catalog import open_dataset
 from ganzoo.harness.data.holdout import DEFAULT_HOLDOUT, HOLDOUT_SEED, class_shares, stratified_holdout
 from ganzoo.harness.data.mnist_files import load_mnist

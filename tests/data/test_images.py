@@ -24,7 +24,7 @@ from PIL import Image
 from ganzoo.harness.data import cache as cache_mod
 from ganzoo.harness.data import cifar10
 from ganzoo.harness.data import folder
-from ganzoo.harness.data.base import DataError
+from ganzoo.harness.contract.errors import DataError
 from ganzoo.harness.data.cache import CacheWarning
 from ganzoo.harness.data.request import DataRequest
 from ganzoo.harness.data.catalog import dataset_kind, open_dataset

@@ -65,7 +65,8 @@ def test_missing_inception_weights_stop_a_run_before_training(tmp_path, monkeypa
     """A run that will need the Inception network at the end says so at the start, not hours later."""
     import pytest
 
-    from ganzoo.harness.train.resolve import ConfigError, resolve_run
+    from ganzoo.harness.train.resolve import resolve_run
+    from ganzoo.harness.contract.errors import ConfigError
     from ganzoo.harness.report.rundir import RunDir
     from ganzoo.harness.train.trainer import Trainer
 

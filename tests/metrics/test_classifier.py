@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from ganzoo.harness.metrics import MetricError
+from ganzoo.harness.contract.errors import MetricError
 from ganzoo.harness.metrics import classifier as classifier_module
 from ganzoo.harness.metrics.cache import default_cache_dir
 from ganzoo.harness.metrics.classifier import MnistCnn, cache_key, load_mnist_classifier, mnist_split_plan, plan_digits, random_affine, to_signed_unit, train_mnist_classifier

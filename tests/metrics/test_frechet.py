@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from ganzoo.harness.metrics import MetricError
+from ganzoo.harness.contract.errors import MetricError
 from ganzoo.harness.metrics.frechet import feature_statistics, fid_from_features, frechet_distance
 
 

@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from ganzoo.harness.metrics import MetricError
+from ganzoo.harness.contract.errors import MetricError
 from ganzoo.harness.metrics.inception_score import inception_score
 
 

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from ganzoo.harness.metrics import MetricError
+from ganzoo.harness.contract.errors import MetricError
 from ganzoo.harness.metrics.kid import kernel_inception_distance, mmd2_unbiased
 
 

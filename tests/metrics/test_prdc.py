@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from ganzoo.harness.metrics import MetricError
+from ganzoo.harness.contract.errors import MetricError
 from ganzoo.harness.metrics.prdc import prdc, prdc_by_k
 
 

@@ -1,7 +1,9 @@
 import pytest
 import torch
 
-from ganzoo.harness.metrics import MetricError, MetricInputs, MetricValue, Protocol, applicable_metrics, compute_metrics, list_metrics, register_metric
+from ganzoo.harness.metrics import (MetricInputs, MetricValue, Protocol, applicable_metrics, compute_metrics, list_metrics,
+                                    register_metric)
+from ganzoo.harness.contract.errors import MetricError
 from ganzoo.harness.metrics.registry import _METRICS
 
 from ..metrics_fixtures import digit_oracle, synthetic_digits

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from ganzoo.harness.metrics import MetricError
+from ganzoo.harness.contract.errors import MetricError
 from ganzoo.harness.metrics import classifier as classifier_module
 from ganzoo.harness.metrics.cache import file_sha256
 from ganzoo.harness.metrics.classifier import SHIPPED_SHA256, shipped_mnist_classifier, shipped_weights_path

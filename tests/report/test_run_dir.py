@@ -9,7 +9,8 @@ import threading
 import pytest
 
 from ganzoo.harness.report import rundir
-from ganzoo.harness.report.rundir import LOCK, RunDir, RunDirError, StorageError, write_json_atomic
+from ganzoo.harness.report.rundir import LOCK, RunDir, write_json_atomic
+from ganzoo.harness.contract.errors import RunDirError, StorageError
 
 
 def test_of_runs_started_together_on_one_folder_exactly_one_claims_it(tmp_path):

@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from ganzoo.harness.report.trackers import TRACKERS, RunTracker, TrackerError, flatten, hyperparameters, parse_log_with
+from ganzoo.harness.report.trackers import TRACKERS, RunTracker, flatten, hyperparameters, parse_log_with
+from ganzoo.harness.contract.errors import TrackerError
 
 
 def cli(*args):

@@ -13,7 +13,8 @@ from ganzoo.harness.train.checkpoint import load_networks
 from ganzoo.harness.contract.context import TrainingContext
 from ganzoo.harness.data.mixtures import MixtureSource
 from ganzoo.harness.data.tensor_source import ImageTensorSource
-from ganzoo.harness.train.distributed import Distributed, DistributedError
+from ganzoo.harness.train.distributed import Distributed
+from ganzoo.harness.contract.errors import DistributedError
 from ganzoo.harness.train.launch import plan
 from ganzoo.harness.train.resolve import resolve_run
 from ganzoo.harness.report.rundir import RunDir

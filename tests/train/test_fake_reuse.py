@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from ganzoo.harness.report.rundir import RunDir
-from ganzoo.harness.train.build import PluginContractError
+from ganzoo.harness.contract.errors import PluginContractError
 from ganzoo.harness.train.resolve import resolve_run
 from ganzoo.harness.train.trainer import Trainer
 

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from ganzoo.harness.contract.config import RunConfig, TrainConfig
-from ganzoo.harness.train.guard import NonFiniteEvent, NonFiniteGuard, NonFiniteStop, RollbackRequest
+from ganzoo.harness.train.guard import NonFiniteEvent, NonFiniteGuard, RollbackRequest
+from ganzoo.harness.contract.errors import NonFiniteStop
 from ganzoo.harness.contract.plugin import PhaseResult
 from ganzoo.harness.contract.registry import LoadedPlugin, PluginSource
 from ganzoo.harness.report.rundir import RunDir

@@ -11,11 +11,12 @@ import pytest
 import torch
 
 from ganzoo.harness.train import checkpoint
-from ganzoo.harness.train.checkpoint import CheckpointError, CheckpointStore, load_networks
-from ganzoo.harness.train.resolve import ConfigError, resolve_run
+from ganzoo.harness.train.checkpoint import CheckpointStore, load_networks
+from ganzoo.harness.contract.errors import CheckpointError, ConfigError, ResumeError
+from ganzoo.harness.train.resolve import resolve_run
 from ganzoo.harness.train.resume import resume_run
 from ganzoo.harness.report.rundir import RunDir
-from ganzoo.harness.train.trainer import ResumeError, Trainer
+from ganzoo.harness.train.trainer import Trainer
 
 TINY = ["hidden=16", "depth=2"]
 
@@ -286,7 +287,7 @@ def test_a_checkpoint_is_written_every_checkpoint_every_s_seconds_by_default(tmp
 
 
 def test_a_full_disk_at_a_checkpoint_names_the_intact_one_and_the_resume_command(tmp_path, monkeypatch):
-    from ganzoo.harness.report.rundir import StorageError
+    from ganzoo.harness.contract.errors import StorageError
 
     trainer = make(tmp_path, "gan", steps=8, checkpoint_every=4)
     real_save = torch.save

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from ganzoo.harness.train.resolve import resolve_run
-from ganzoo.harness.report.rundir import RunDir, RunDirError
+from ganzoo.harness.report.rundir import RunDir
+from ganzoo.harness.contract.errors import RunDirError
 from ganzoo.harness.train.trainer import Trainer
 
 TINY = ["hidden=16", "depth=2"]

@@ -5,7 +5,8 @@ import torch
 
 from ganzoo.harness.train.augment import diff_augment
 from ganzoo.harness.contract.context import NoiseSource
-from ganzoo.harness.train.resolve import ConfigError, resolve_run
+from ganzoo.harness.train.resolve import resolve_run
+from ganzoo.harness.contract.errors import ConfigError
 from ganzoo.harness.report.rundir import RunDir
 from ganzoo.harness.train.trainer import Trainer
 from ganzoo.harness.train.tricks import DiscriminatorView, pack

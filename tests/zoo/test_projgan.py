@@ -6,7 +6,8 @@ import torch
 from torch.nn.utils import parametrize
 
 from ganzoo.harness.plugin import DataInfo, DataKind, Family
-from ganzoo.harness.train.resolve import ConfigError, resolve_run
+from ganzoo.harness.train.resolve import resolve_run
+from ganzoo.harness.contract.errors import ConfigError
 from ganzoo.zoo.projgan import ConditionalBatchNorm2d, ProjGAN
 
 MNIST32 = DataInfo(name="mnist", kind=DataKind.images, shape=(1, 32, 32), num_classes=10)
