@@ -13,6 +13,7 @@ import ganzoo
 from ganzoo.harness.api.artifact import content_sha256
 
 from ..api_helpers import points_run
+from ..cli_helpers import ganzoo_here
 
 
 def cli(*args):
@@ -88,7 +89,7 @@ def test_a_model_that_is_not_installed_is_named(exported, tmp_path):
 
 def test_export_command_errors_are_one_line(tmp_path_factory, tmp_path):
     no_ema = points_run(tmp_path_factory, ema=False)
-    result = cli("export", str(no_ema.path), "--out", str(tmp_path / "x.safetensors"), "--which", "ema")
+    result = ganzoo_here("export", str(no_ema.path), "--out", str(tmp_path / "x.safetensors"), "--which", "ema")
     assert result.returncode == 2 and "kept no EMA generator" in result.stderr and "Traceback" not in result.stderr
-    result = cli("export", str(tmp_path), "--out", str(tmp_path / "y.safetensors"))
+    result = ganzoo_here("export", str(tmp_path), "--out", str(tmp_path / "y.safetensors"))
     assert result.returncode == 2 and "not a run directory" in result.stderr

@@ -10,6 +10,8 @@ from ganzoo.harness.bench.records import FORMAT, compare, file_name, make_record
 from ganzoo.harness.bench.records_tables import section_text
 from ganzoo.harness.bench.suites import load_suites
 
+from ..cli_helpers import ganzoo_here
+
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "benchmarks.md"
 
@@ -80,7 +82,7 @@ def test_compare_says_bit_exact_within_the_spread_or_outside(value, verdict, pas
     assert result["bit_exact"] is (verdict == "identical")
 
 
-def test_records_then_compare_then_tables_only_through_the_cli(tmp_path):
+def test_records_then_compare_then_tables_only_through_the_cli(tmp_path, monkeypatch):
     """What a user types: run a suite writing records; re-check a row (bit for bit here); rebuild the table."""
     import os
     import subprocess
@@ -120,5 +122,7 @@ metrics = ["modes_captured", "hq_fraction"]
     assert rebuilt.returncode == 0, rebuilt.stderr
     text = doc.read_text()
     assert "old" not in text and "| gan/ring | ring | 2/2 |" in text and "records/tiny/" in text
-    wrong = ganzoo("--suite", "tiny", "--entries", "gan/grid", "--compare")
+    monkeypatch.chdir(tmp_path)  # a refusal: in process (the same parsing, command and one-line error)
+    wrong = ganzoo_here("bench", "--suite", "tiny", "--entries", "gan/grid", "--compare",
+                        env={"GANZOO_REGISTRY": registry})
     assert wrong.returncode != 0 and "gan/grid" in wrong.stderr and "Traceback" not in wrong.stderr

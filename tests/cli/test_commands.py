@@ -1,23 +1,11 @@
-"""The `ganzoo` command end to end, in a subprocess, as a user would run it."""
+"""The `ganzoo` command end to end, in a subprocess, as a user would run it; what it answers to a refused
+command, in process (the same parsing, command and one-line error, without a start-up per check)."""
 
 import json
-import os
-import subprocess
-import sys
+from pathlib import Path
 
 from .. import plugin_sources as src
-
-
-def ganzoo(*args, cwd=None, columns=200, env=None, timeout=300):
-    """The real CLI in a subprocess; ``env`` adds (or, with None values, removes) environment variables."""
-    environment = {**os.environ, "COLUMNS": str(columns)}  # rich wraps tables at 80 columns off a tty
-    for key, value in (env or {}).items():
-        if value is None:
-            environment.pop(key, None)
-        else:
-            environment[key] = str(value)
-    return subprocess.run([sys.executable, "-m", "ganzoo.harness.cli", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=timeout, env=environment)
+from ..cli_helpers import ganzoo, ganzoo_here
 
 
 def test_list_json_shows_builtin_models():
@@ -52,14 +40,14 @@ def test_unknown_model_lists_close_matches():
 
 
 def test_bad_set_names_field_and_range(tmp_path):
-    result = ganzoo("run", "wgan-gp", "--set", "gp_weight=-1", "--out", str(tmp_path / "x"))
+    result = ganzoo_here("run", "wgan-gp", "--set", "gp_weight=-1", "--out", str(tmp_path / "x"))
     assert result.returncode == 2
     assert "gp_weight" in result.stderr and "greater than or equal to 0" in result.stderr
     assert not (tmp_path / "x").exists()
 
 
 def test_unknown_dataset_suggests(tmp_path):
-    result = ganzoo("run", "gan", "--dataset", "rign", "--out", str(tmp_path / "x"))
+    result = ganzoo_here("run", "gan", "--dataset", "rign", "--out", str(tmp_path / "x"))
     assert result.returncode == 2 and "ring" in result.stderr
 
 
@@ -74,20 +62,24 @@ def test_third_party_and_broken_plugins_in_list(plugin_site):
 
 
 def test_report_of_a_folder_that_is_no_run_names_the_problem(tmp_path):
-    result = ganzoo("report", str(tmp_path), "--html")
+    result = ganzoo_here("report", str(tmp_path), "--html")
     assert result.returncode == 2 and "not a run directory" in result.stderr
 
 
 def test_bench_smoke_from_the_command_line(tmp_path):
-    """`ganzoo bench --suite smoke` as users type it (two 2-D models here: the suite test covers every model)."""
+    """`ganzoo bench --suite smoke` as users type it, with no dataset on disk (a 2-D and an image model here: the
+    suite test covers every model). The refusals after it are checked in process."""
     out = tmp_path / "smoke"
     doc = tmp_path / "docs" / "benchmarks.md"
-    result = ganzoo("bench", "--suite", "smoke", "--models", "gan,wgan-gp", "--out", str(out), "--markdown", str(doc))
+    result = ganzoo("bench", "--suite", "smoke", "--models", "gan,dcgan", "--out", str(out), "--markdown", str(doc),
+                    env={"GANZOO_DATA": tmp_path / "no-data"})
     assert result.returncode == 0, result.stderr
     records = json.loads((out / "results.json").read_text())["records"]
-    assert {r["model"]: r["status"] for r in records} == {"gan": "ok", "wgan-gp": "ok"}
+    assert {r["model"]: r["status"] for r in records} == {"gan": "ok", "dcgan": "ok"}
+    run_dirs = {r["model"]: Path(r["run_dir"]) for r in records}
+    assert json.loads((run_dirs["dcgan"] / "config.json").read_text())["dataset"] == "synthetic"
     assert "<!-- bench:smoke -->" in doc.read_text() and (tmp_path / "docs" / "images" / "bench").is_dir()
-    again = ganzoo("bench", "--suite", "smoke", "--out", str(out))
+    again = ganzoo_here("bench", "--suite", "smoke", "--out", str(out))
     assert again.returncode == 2 and "--resume" in again.stderr
-    unknown = ganzoo("bench", "--suite", "nope")
+    unknown = ganzoo_here("bench", "--suite", "nope")
     assert unknown.returncode == 2 and "unknown suite 'nope'" in unknown.stderr and "mixtures" in unknown.stderr

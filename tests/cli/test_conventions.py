@@ -4,7 +4,7 @@ import json
 import subprocess
 import sys
 
-from .test_commands import ganzoo
+from ..cli_helpers import ganzoo
 
 
 def test_importing_the_cli_loads_neither_torch_nor_matplotlib():

@@ -7,7 +7,7 @@ from ganzoo.harness.evaluation.images import choose_plan
 from ganzoo.harness.contract.errors import MetricError
 from ganzoo.harness.report.reading import reading
 
-from .test_commands import ganzoo
+from ..cli_helpers import ganzoo
 
 
 def test_accuracy_on_an_unconditional_model_says_so_not_what_metric_inputs_lack():

@@ -1,6 +1,8 @@
-"""What happens around a run, end to end through the real CLI in a subprocess: two runs on one folder,
-foreign checkpoints, full disks, unwritable folders, a killed worker, and the commands a newcomer
-types after `ganzoo run` (resume, eval, sample, report, translate) finding what the run recorded."""
+"""What happens around a run, through the real CLI: two runs on one folder, foreign checkpoints, full disks,
+unwritable folders, a killed worker, and the commands a newcomer types after `ganzoo run` (resume, eval, sample,
+report, translate) finding what the run recorded. In a subprocess where the process matters (concurrent runs, a
+full disk, a killed worker, a new shell); in process (``ganzoo_here``: the same parsing, command and one-line
+error) where only the command's answer does."""
 
 import json
 import os
@@ -17,7 +19,7 @@ from ganzoo.harness.report.rundir import RunDir
 from ganzoo.harness.train.resolve import resolve_run
 from ganzoo.harness.train.trainer import Trainer
 
-from .test_commands import ganzoo
+from ..cli_helpers import ganzoo, ganzoo_here
 
 TINY_GAN = ["--set", "hidden=16", "--set", "depth=2", "--set", "train.eval_samples=200", "--set", "train.cpu_threads=1"]
 TINY_DCGAN = ["--set", "base_channels=4", "--set", "latent_dim=8", "--set", "train.batch_size=16",
@@ -64,7 +66,7 @@ def test_sample_and_eval_refuse_a_checkpoint_of_another_model(tmp_path):
     shutil.copy(other / "checkpoints" / "step_0000004.pt", gan / "checkpoints" / "step_0000009.pt")
     summary = (gan / "summary.json").read_bytes()
     for command in (["sample", str(gan), "--out", str(tmp_path / "grid.png")], ["eval", str(gan), "--n", "100"]):
-        result = ganzoo(*command)
+        result = ganzoo_here(*command)
         assert result.returncode == 2, (command, result.stdout, result.stderr)
         assert "written by model 'wgan-gp', not 'gan'" in one_line_error(result)
     assert (gan / "summary.json").read_bytes() == summary and not (tmp_path / "grid.png").exists()
@@ -77,7 +79,7 @@ def test_sample_refuses_a_checkpoint_of_the_same_model_configured_otherwise(tmp_
                               assignments=["hidden=8", "depth=2"])
     Trainer(run, plugin, RunDir(other), cpu=True, progress=False).fit()
     shutil.copy(other / "checkpoints" / "step_0000004.pt", gan / "checkpoints" / "step_0000009.pt")
-    result = ganzoo("sample", str(gan))
+    result = ganzoo_here("sample", str(gan))
     assert result.returncode == 2 and "params.hidden: 16 → 8" in one_line_error(result)
 
 
@@ -115,7 +117,7 @@ def test_an_unwritable_out_is_one_error_line(tmp_path):
         locked = tmp_path / "locked"
         locked.mkdir(mode=0o555)
         target = locked / "run"
-    result = ganzoo("run", "gan", "--steps", "2", "--out", str(target), *TINY_GAN)
+    result = ganzoo_here("run", "gan", "--steps", "2", "--out", str(target), *TINY_GAN)
     assert result.returncode == 2
     assert f"cannot create the run directory {target}" in one_line_error(result)
 
@@ -185,30 +187,31 @@ def test_resume_sample_report_and_eval_find_the_data_folder_the_run_recorded(tmp
 def test_translate_on_a_generative_run_is_one_line(tmp_path):
     run = train(tmp_path / "gan")
     (tmp_path / "images").mkdir()
-    result = ganzoo("translate", str(run), "--input", str(tmp_path / "images"))
+    result = ganzoo_here("translate", str(run), "--input", str(tmp_path / "images"))
     assert result.returncode == 2
     assert "does not translate images" in one_line_error(result)
 
 
 def test_cifar10_without_inception_weights_names_the_run_option(tmp_path):
     env = {"TORCH_HOME": tmp_path / "torch", "GANZOO_DATA": tmp_path / "no-data"}
-    missing = ganzoo("run", "dcgan", "--dataset", "cifar10", "--steps", "1", "--out", str(tmp_path / "a"), env=env)
+    missing = ganzoo_here("run", "dcgan", "--dataset", "cifar10", "--steps", "1", "--out", str(tmp_path / "a"),
+                          env=env)
     assert missing.returncode == 2 and "--extractor-weights PATH" in one_line_error(missing)
     gone = tmp_path / "nowhere.pth"
-    wrong = ganzoo("run", "dcgan", "--dataset", "cifar10", "--steps", "1", "--out", str(tmp_path / "b"),
-                   "--extractor-weights", str(gone), env=env)
+    wrong = ganzoo_here("run", "dcgan", "--dataset", "cifar10", "--steps", "1", "--out", str(tmp_path / "b"),
+                        "--extractor-weights", str(gone), env=env)
     assert wrong.returncode == 2 and str(gone) in one_line_error(wrong)
     weights = tmp_path / "inception.pth"
     weights.write_bytes(b"local weights")
-    found = ganzoo("run", "dcgan", "--dataset", "cifar10", "--steps", "1", "--out", str(tmp_path / "c"),
-                   "--extractor-weights", str(weights), env=env)
+    found = ganzoo_here("run", "dcgan", "--dataset", "cifar10", "--steps", "1", "--out", str(tmp_path / "c"),
+                        "--extractor-weights", str(weights), env=env)
     assert found.returncode == 2 and "dataset 'cifar10'" in one_line_error(found)  # past the weights, to the data
 
 
 def test_report_shows_the_evaluations_ganzoo_eval_added(tmp_path):
     run = train(tmp_path / "gan", eval_samples=200)
-    assert ganzoo("eval", str(run), "--n", "300").returncode == 0
-    result = ganzoo("report", str(run))
+    assert ganzoo_here("eval", str(run), "--n", "300").returncode == 0
+    result = ganzoo_here("report", str(run))
     assert result.returncode == 0, result.stderr
     report = (run / "report.md").read_text()
     section = report.split("## Evaluations after training", 1)[1]
@@ -236,15 +239,9 @@ def test_metrics_plot_only_for_a_curve(tmp_path):
     assert "![Metrics over training](plots/metrics.png)" in (curve / "report.md").read_text()
 
 
-# -- no data on disk: the smoke suite and `ganzoo check` --------------------------------------------
-def test_smoke_suite_and_check_need_no_dataset(tmp_path):
+# -- no data on disk: `ganzoo check` (the smoke suite: tests/cli/test_commands.py) ---------------------------
+def test_check_needs_no_dataset(tmp_path):
     env = {"GANZOO_DATA": tmp_path / "no-data"}
-    smoke = ganzoo("bench", "--suite", "smoke", "--models", "gan,dcgan", "--out", str(tmp_path / "smoke"), env=env)
-    assert smoke.returncode == 0, smoke.stderr
-    records = json.loads((tmp_path / "smoke" / "results.json").read_text())["records"]
-    assert {r["model"]: r["status"] for r in records} == {"gan": "ok", "dcgan": "ok"}
-    run_dirs = {r["model"]: Path(r["run_dir"]) for r in records}
-    assert json.loads((run_dirs["dcgan"] / "config.json").read_text())["dataset"] == "synthetic"
     check = ganzoo("check", "dcgan", "--only", "spec,build,samples", "--json", env=env)
     assert check.returncode == 0, check.stdout + check.stderr
     report = json.loads(check.stdout)
@@ -257,8 +254,8 @@ def test_a_suite_whose_data_is_missing_is_skipped_with_the_whole_reason(tmp_path
     registry.write_text('[presets."dcgan/tiny"]\nmodel = "dcgan"\ndataset = "mnist"\n'
                         'train = { steps = 2, batch_size = 8, evaluate = false }\nparams = { base_channels = 4 }\n'
                         '[suites.tiny]\ndescription = "d"\npresets = ["dcgan/tiny"]\n')
-    result = ganzoo("bench", "--suite", "tiny", "--out", str(tmp_path / "out"),
-                    env={"GANZOO_REGISTRY": registry, "GANZOO_DATA": tmp_path / "no-data"})
+    result = ganzoo_here("bench", "--suite", "tiny", "--out", str(tmp_path / "out"),
+                         env={"GANZOO_REGISTRY": registry, "GANZOO_DATA": tmp_path / "no-data"})
     assert result.returncode == 0, result.stderr
     (record,) = json.loads((tmp_path / "out" / "results.json").read_text())["records"]
     assert record["status"] == "skipped" and "no MNIST files" in record["reason"]

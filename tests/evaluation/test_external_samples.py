@@ -17,6 +17,7 @@ from ganzoo.harness.evaluation.external import read_samples
 from ganzoo.harness.train.evaluator import EVAL_SEED_OFFSET
 
 from ..api_helpers import EVAL_SAMPLES, SEED, points_run
+from ..cli_helpers import ganzoo_here
 from ..metrics_fixtures import shipped_classifier
 
 MNIST = DataInfo(name="mnist", kind=DataKind.images, shape=(1, 28, 28), num_classes=10)
@@ -116,11 +117,11 @@ def test_shapes_ranges_and_files_that_do_not_fit_are_named(tmp_path):
 
 def test_the_command_refuses_unusable_samples_in_one_line(tmp_path):
     np.save(tmp_path / "bad.npy", np.zeros((10, 3)))
-    result = cli("eval", "--samples", str(tmp_path / "bad.npy"), "--dataset", "ring")
+    result = ganzoo_here("eval", "--samples", str(tmp_path / "bad.npy"), "--dataset", "ring")
     assert result.returncode == 2 and "has shape (10, 3)" in result.stderr and "Traceback" not in result.stderr
-    result = cli("eval", "--samples", str(tmp_path / "bad.npy"))
+    result = ganzoo_here("eval", "--samples", str(tmp_path / "bad.npy"))
     assert result.returncode == 2 and "--samples needs --dataset" in result.stderr
-    result = cli("eval")
+    result = ganzoo_here("eval")
     assert result.returncode == 2 and "give a run directory" in result.stderr
 
 
