@@ -34,6 +34,18 @@ def train(path: Path, model: str = "gan", steps: int = 4, **train_settings) -> P
     return path
 
 
+@pytest.fixture(scope="module")
+def finished_gan(tmp_path_factory) -> Path:
+    """One tiny finished GAN run (``train``'s defaults) for the tests that only read it."""
+    return train(tmp_path_factory.mktemp("shared") / "gan")
+
+
+@pytest.fixture
+def gan_copy(finished_gan, tmp_path) -> Path:
+    """That run, copied for a test that changes it (a foreign checkpoint, an evaluation added)."""
+    return Path(shutil.copytree(finished_gan, tmp_path / "gan"))
+
+
 def one_line_error(result) -> str:
     assert "Traceback" not in result.stderr, result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
@@ -60,8 +72,8 @@ def test_two_runs_started_at_once_on_one_out_never_mix(tmp_path):
     assert steps == [10, 20, 30, 40, 40]  # one run's records, not two interleaved
 
 
-def test_sample_and_eval_refuse_a_checkpoint_of_another_model(tmp_path):
-    gan = train(tmp_path / "gan")
+def test_sample_and_eval_refuse_a_checkpoint_of_another_model(tmp_path, gan_copy):
+    gan = gan_copy
     other = train(tmp_path / "wgan-gp", model="wgan-gp")
     shutil.copy(other / "checkpoints" / "step_0000004.pt", gan / "checkpoints" / "step_0000009.pt")
     summary = (gan / "summary.json").read_bytes()
@@ -72,8 +84,8 @@ def test_sample_and_eval_refuse_a_checkpoint_of_another_model(tmp_path):
     assert (gan / "summary.json").read_bytes() == summary and not (tmp_path / "grid.png").exists()
 
 
-def test_sample_refuses_a_checkpoint_of_the_same_model_configured_otherwise(tmp_path):
-    gan = train(tmp_path / "gan")
+def test_sample_refuses_a_checkpoint_of_the_same_model_configured_otherwise(tmp_path, gan_copy):
+    gan = gan_copy
     other = tmp_path / "other"
     run, plugin = resolve_run("gan", train_overrides={"steps": 4, "batch_size": 32, "eval_samples": 200},
                               assignments=["hidden=8", "depth=2"])
@@ -176,16 +188,17 @@ def test_resume_sample_report_and_eval_find_the_data_folder_the_run_recorded(tmp
     resumed = ganzoo("run", "dcgan", "--resume", str(out), "--steps", "3", "--no-progress", env=elsewhere)
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads((out / "summary.json").read_text())["steps"] == 3
-    assert ganzoo("sample", str(out), "--n", "4", env=elsewhere).returncode == 0
-    assert ganzoo("report", str(out), env=elsewhere).returncode == 0
+    # what follows only reads the environment it is given (no path is cached): in process, the same commands
+    assert ganzoo_here("sample", str(out), "--n", "4", env=elsewhere).returncode == 0
+    assert ganzoo_here("report", str(out), env=elsewhere).returncode == 0
     # eval opens the data first, then the feature network: without timm weights it stops there, not at the data
-    evaluated = ganzoo("eval", str(out), "--extractor", "timm:resnet18", "--n", "50", env=elsewhere)
+    evaluated = ganzoo_here("eval", str(out), "--extractor", "timm:resnet18", "--n", "50", env=elsewhere)
     assert evaluated.returncode == 2 and "no MNIST files" not in evaluated.stderr
     assert "timm:resnet18 needs a local weights file" in one_line_error(evaluated)
 
 
-def test_translate_on_a_generative_run_is_one_line(tmp_path):
-    run = train(tmp_path / "gan")
+def test_translate_on_a_generative_run_is_one_line(tmp_path, finished_gan):
+    run = finished_gan
     (tmp_path / "images").mkdir()
     result = ganzoo_here("translate", str(run), "--input", str(tmp_path / "images"))
     assert result.returncode == 2
@@ -208,8 +221,8 @@ def test_cifar10_without_inception_weights_names_the_run_option(tmp_path):
     assert found.returncode == 2 and "dataset 'cifar10'" in one_line_error(found)  # past the weights, to the data
 
 
-def test_report_shows_the_evaluations_ganzoo_eval_added(tmp_path):
-    run = train(tmp_path / "gan", eval_samples=200)
+def test_report_shows_the_evaluations_ganzoo_eval_added(gan_copy):
+    run = gan_copy  # evaluated on 200 samples at its end
     assert ganzoo_here("eval", str(run), "--n", "300").returncode == 0
     result = ganzoo_here("report", str(run))
     assert result.returncode == 0, result.stderr
@@ -230,8 +243,8 @@ def test_the_end_of_a_run_reads_its_numbers_and_names_report_md(tmp_path):
     assert f"report: {out / 'report.md'}" in result.stdout
 
 
-def test_metrics_plot_only_for_a_curve(tmp_path):
-    once = train(tmp_path / "once", steps=4)  # evaluated at the end only: a point, not a curve
+def test_metrics_plot_only_for_a_curve(tmp_path, finished_gan):
+    once = finished_gan  # 4 steps, evaluated at the end only: a point, not a curve
     assert not (once / "plots" / "metrics.png").exists()
     assert "Metrics over training" not in (once / "report.md").read_text()
     curve = train(tmp_path / "curve", steps=6, eval_every=2)
