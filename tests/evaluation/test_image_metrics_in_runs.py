@@ -4,6 +4,8 @@ These share one MNIST classifier per test session (trained on first use, ~1 min 
 """
 
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -34,8 +36,15 @@ def test_classifier_heldout_accuracy(classifier_report):
     assert classifier_report["heldout_accuracy"] >= 0.985
 
 
-def test_dcgan_run_reports_classifier_fid_and_prdc_with_protocol(tmp_path, shared_data, classifier_report):
-    summary = run_model(tmp_path, shared_data, "dcgan")
+@pytest.fixture(scope="module")
+def dcgan_run(tmp_path_factory, shared_data):
+    """One finished 3-step DCGAN run, scored at its end, for the tests that read it or copy it."""
+    path = tmp_path_factory.mktemp("dcgan") / "run"
+    return path, run_model(path, shared_data, "dcgan")
+
+
+def test_dcgan_run_reports_classifier_fid_and_prdc_with_protocol(dcgan_run, classifier_report):
+    tmp_path, summary = dcgan_run
     assert {"fid", "kid", "precision", "recall", "density", "coverage", "classes_covered",
             "class_kl"} <= set(summary["metrics"])
     assert 0 <= summary["metrics"]["classes_covered"] <= 10
@@ -51,8 +60,8 @@ def test_conditional_models_report_conditional_accuracy(tmp_path, shared_data, c
     assert 0.0 <= summary["metrics"]["conditional_accuracy"] <= 1.0
 
 
-def test_eval_appends_and_keeps_earlier_results(tmp_path, shared_data, classifier_report):
-    run_model(tmp_path, shared_data, "dcgan", steps=2)
+def test_eval_appends_and_keeps_earlier_results(tmp_path, shared_data, classifier_report, dcgan_run):
+    tmp_path = Path(shutil.copytree(dcgan_run[0], tmp_path / "run"))  # the shared run, copied: eval appends to it
     first = evaluate_run(tmp_path, metrics=["fid"], n=200, data_dir=shared_data)
     second = evaluate_run(tmp_path, metrics=["prdc"], n=200, data_dir=shared_data)
     assert set(first["metrics"]) == {"fid"} and set(second["metrics"]) == {"precision", "recall", "density", "coverage"}
