@@ -3,7 +3,7 @@
 #
 # Writes OUT_DIR/gpu_check.json and OUT_DIR/gpu_check.md (plus gpu_tests.xml, gpu_speed.{json,md},
 # throughput.md and gpu_check.log), at most 8 files, all at the top of OUT_DIR:
-#   1. pytest -m gpu tests/test_gpu.py: CUDA-event phase timings; fp16 with one GradScaler per phase and the
+#   1. pytest -m gpu tests/train/test_gpu.py: CUDA-event phase timings; fp16 with one GradScaler per phase and the
 #      WGAN-GP / R1 penalties; bf16 with channels_last, fused Adam and the images on the GPU; SyncBatchNorm;
 #      torch.compile; two processes sharing one GPU over gloo (NCCL refuses two ranks on one device);
 #   2. ganzoo run wgan-gp --gpus 1 --precision fp16, and --precision bf16 (200 steps on the ring, metrics off);
@@ -47,7 +47,7 @@ export PYTHONUNBUFFERED=1
 STATUS=()
 
 say "1/4 pytest -m gpu"
-timeout 240 "$PY" -m pytest -q -m gpu tests/test_gpu.py -p no:cacheprovider --junitxml "$OUT/gpu_tests.xml" \
+timeout 240 "$PY" -m pytest -q -m gpu tests/train/test_gpu.py -p no:cacheprovider --junitxml "$OUT/gpu_tests.xml" \
   >>"$LOG" 2>&1
 STATUS+=("tests=$?")
 

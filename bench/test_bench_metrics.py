@@ -49,7 +49,7 @@ def test_fid_torchmetrics(benchmark, features):
     value = benchmark.pedantic(torchmetrics_fid, args=features, rounds=3, iterations=1)
     benchmark.extra_info["fid"] = value
     assert value == pytest.approx(fid_from_features(*features), rel=1e-3)  # float32 features: torchmetrics
-    # returns float32, so compare loosely here; tests/test_metrics_frechet.py checks 1e-4 on float64
+    # returns float32, so compare loosely here; tests/metrics/test_frechet.py checks 1e-4 on float64
 
 
 @pytest.mark.benchmark(group=f"fid-{N}x{DIM}")

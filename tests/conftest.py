@@ -31,7 +31,7 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("GANZOO_CACHE", str(tmp_path_factory.getbasetemp() / "ganzoo-cache"))
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")  # a path (or a skip): module fixtures that train on it may use it
 def shared_data() -> Path:
     if not (SHARED_DATA / "mnist").exists():
         pytest.skip(f"the shared data folder {SHARED_DATA} is missing (CI and developer machines have it)")

@@ -11,6 +11,7 @@ into a ``Trainer`` (see :func:`trainer_attribute_uses` for the rule, and the tes
 from __future__ import annotations
 
 import ast
+import builtins
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -377,3 +378,67 @@ def run(trainer: Trainer):
 def test_the_line_limit_rule():
     assert _too_long("x = 1\n" * (LOOP_MAX_LINES + 1), LOOP_MAX_LINES)
     assert not _too_long("x = 1\n" * LOOP_MAX_LINES, LOOP_MAX_LINES)
+
+
+# -- errors -------------------------------------------------------------------------------------------
+ERRORS_MODULE = HARNESS / "contract" / "errors.py"
+#: exceptions that never reach the user: each is raised and caught inside the harness as control flow
+INTERNAL_EXCEPTIONS = {
+    "train/guard.py:RollbackRequest": "the guard asks the loop to roll back; the loop catches it",
+    "check/monitor.py:ContractViolation": "raised in plugin code under `ganzoo check`, reported as a failed check",
+    "check/outcomes.py:Skip": "a conformance check's outcome, caught by the check session",
+    "check/outcomes.py:Fail": "a conformance check's outcome, caught by the check session",
+    "check/outcomes.py:Warn": "a conformance check's outcome, caught by the check session",
+    "check/pytest_plugin.py:ConformanceFailure": "pytest reports it as the failed conformance item",
+}
+_BUILTIN_EXCEPTIONS = {name for name, value in vars(builtins).items()
+                       if isinstance(value, type) and issubclass(value, BaseException) and not issubclass(value, Warning)}
+
+
+def exception_classes(sources: dict[str, str]) -> set[str]:
+    """``"file:Class"`` for every exception class (not a warning) the sources define: a class whose base is a
+    built-in exception or, by name, another exception class of the sources (resolved to a fixed point)."""
+    classes = {f"{file}:{node.name}": [getattr(base, "id", getattr(base, "attr", "")) for base in node.bases]
+               for file, source in sources.items() for node in ast.walk(ast.parse(source))
+               if isinstance(node, ast.ClassDef)}
+    found: set[str] = set()
+    while True:
+        names = {key.split(":")[1] for key in found}
+        more = {key for key, bases in classes.items()
+                if key not in found and any(base in _BUILTIN_EXCEPTIONS or base in names for base in bases)}
+        if not more:
+            return found
+        found |= more
+
+
+def _harness_sources() -> dict[str, str]:
+    return {path.relative_to(HARNESS).as_posix(): path.read_text() for path in _modules().values()}
+
+
+def test_every_error_the_user_can_see_lives_in_contract_errors():
+    """One place lists what can go wrong (issue 27): a layer raises its error, it does not define it."""
+    outside = {key for key in exception_classes(_harness_sources()) if not key.startswith("contract/errors.py:")}
+    assert outside - set(INTERNAL_EXCEPTIONS) == set(), (
+        "exception classes outside harness/contract/errors.py (define them there, deriving from GanzooError, "
+        "or list them in INTERNAL_EXCEPTIONS with the place that catches them)")
+    assert set(INTERNAL_EXCEPTIONS) <= outside, "INTERNAL_EXCEPTIONS names a class that no longer exists"
+
+
+def test_every_error_derives_from_ganzoo_error_and_ganzoo_exports_the_same_classes():
+    import ganzoo
+    from ganzoo.harness.contract import errors
+
+    defined = [value for value in vars(errors).values()
+               if isinstance(value, type) and issubclass(value, BaseException) and value.__module__ == errors.__name__]
+    assert len(defined) == len(exception_classes({"errors.py": ERRORS_MODULE.read_text()})) > 20
+    assert all(issubclass(error, errors.GanzooError) for error in defined)
+    for name in ganzoo.__all__:
+        if isinstance(getattr(ganzoo, name), type) and issubclass(getattr(ganzoo, name), BaseException):
+            assert getattr(ganzoo, name) is getattr(errors, name), name
+
+
+def test_the_error_rule_finds_an_error_defined_in_a_layer():
+    sources = {"data/x.py": "class LocalError(ValueError):\n    pass\nclass Child(LocalError):\n    pass\n"
+                            "class Note(UserWarning):\n    pass\nclass Plain:\n    pass\n",
+               "train/y.py": "from ..data.x import Child\nclass Grandchild(Child):\n    pass\n"}
+    assert exception_classes(sources) == {"data/x.py:LocalError", "data/x.py:Child", "train/y.py:Grandchild"}

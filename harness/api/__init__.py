@@ -29,18 +29,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..contract.errors import ConfigError, GanzooError
-from ..contract.presets import PresetError
-from ..contract.registry import RegistryError
-from ..data.base import DataError
-from ..evaluation.external import SamplesError
-from ..evaluation.sampling import SampleError
-from ..metrics import MetricError
-from ..report.rundir import RunDirError
-from ..report.trackers import TrackerError
-from ..train.checkpoint import CheckpointError
-from ..train.guard import NonFiniteStop
-from .artifact import ArtifactError
+from ..contract.errors import (ArtifactError, CheckpointError, ConfigError, DataError, GanzooError, MetricError,
+                               NonFiniteStop, PresetError, RegistryError, RunDirError, SampleError, SamplesError,
+                               TrackerError)
 from .catalog import datasets, models, presets
 from .generator import Generator, load
 from .scoring import evaluate

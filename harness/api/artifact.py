@@ -31,16 +31,11 @@ import torch
 from ..contract import registry
 from ..contract.config import RunConfig
 from ..contract.plugin import GANPlugin, Networks
-from ..contract.registry import RegistryError
+from ..contract.errors import ArtifactError, RegistryError
 from ..contract.spec import DataInfo
-from ..train.checkpoint import CheckpointError
 
 FORMAT = "ganzoo-generator"
 VERSION = 1
-
-
-class ArtifactError(CheckpointError):
-    """An exported generator that cannot be used: not one, changed after export, or its plugin is missing."""
 
 
 def content_sha256(metadata: dict[str, str], tensors: dict[str, torch.Tensor]) -> str:

@@ -17,10 +17,10 @@ from torch import Tensor
 from ..contract.config import DEFAULT_GENERATOR, RunConfig
 from ..contract.plugin import GANPlugin, Networks
 from ..contract.spec import DataInfo
-from ..evaluation.sampling import SampleError, generate, sample_labels
-from ..report.rundir import RunDirError
+from ..evaluation.sampling import generate, sample_labels
+from ..contract.errors import ArtifactError, RunDirError, SampleError
 from ..train.checkpoint import NAME, CheckpointStore, load_networks, pick_generator
-from .artifact import ArtifactError, describe, read_artifact, write_artifact
+from .artifact import describe, read_artifact, write_artifact
 
 WHICH = ("ema", "raw")
 

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from ..contract.config import RunConfig
-from ..contract.errors import ConfigError
+from ..contract.errors import ConfigError, RunDirError
 from ..contract.registry import LoadedPlugin
-from ..report.rundir import RunDir, RunDirError, default_run_dir
+from ..report.rundir import RunDir, default_run_dir
 from ..report.trackers import parse_log_with
 from ..train.resolve import resolve_run
 from ..train.resume import resume_run

@@ -25,11 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from ..contract.errors import ExecutorError
+
 ExecutorKind = Literal["inline", "local", "slurm"]
-
-
-class ExecutorError(RuntimeError):
-    pass
 
 
 @dataclass(frozen=True)

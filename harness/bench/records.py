@@ -23,7 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..contract.errors import GanzooError
+from ..contract.errors import RecordError
 from ..report.rundir import write_json_atomic
 
 FORMAT = "ganzoo-bench-record"
@@ -32,10 +32,6 @@ VERSION = 1
 KEPT = ("key", "model", "preset", "seed", "precision", "processes", "fingerprint", "status", "dataset", "generator",
         "metrics", "metrics_by_generator", "protocol", "throughput", "counters", "steps", "steps_planned", "stopped",
         "seconds", "over_budget", "reason", "error")
-
-
-class RecordError(GanzooError, ValueError):
-    """A committed record is missing or unreadable."""
 
 
 def packaged_root() -> Path:

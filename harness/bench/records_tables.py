@@ -50,7 +50,7 @@ def missing_text(suite: Any, records: list[dict[str, Any]]) -> str:
 def _chosen(suites: dict[str, Any], suite: str, markdown_path: Path | None, folder: Path | None) -> list[str]:
     if suite != "all":
         if suite not in suites:
-            from .suites import BenchError
+            from ..contract.errors import BenchError
 
             raise BenchError(f"unknown suite {suite!r}; registry.toml defines {', '.join(sorted(suites))} (or all)")
         return [suite]

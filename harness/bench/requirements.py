@@ -21,7 +21,7 @@ def unmet(requirement: Requirement) -> str | None:
             return None
         return "needs a CUDA GPU (this machine has none); run the suite on a GPU machine"
     if requirement == "inception-weights":
-        from ..metrics.errors import MetricError
+        from ..contract.errors import MetricError
         from ..metrics.extractors import find_inception_weights
 
         try:
@@ -42,7 +42,8 @@ def placement_problem(precision: str, processes: int) -> str | None:
     """Why ``processes`` workers at ``precision`` cannot be measured fairly here, or None."""
     import torch
 
-    from ..train.precision import CPU_FP16_ADVICE, PrecisionError, PrecisionPolicy
+    from ..train.precision import CPU_FP16_ADVICE, PrecisionPolicy
+    from ..contract.errors import PrecisionError
 
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.type == "cpu" and precision == "fp16":

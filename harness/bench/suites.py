@@ -26,11 +26,10 @@ from ..contract import registry
 from .executor import ExecutorOptions, run_jobs
 from .requirements import Requirement, unmet_reasons, placement_problem
 from ..contract.config import Precision
-from ..contract.errors import GanzooError
-from ..data.base import DataError
+from ..contract.errors import BenchError, BenchInterrupted, DataError, PresetError
 from ..data.catalog import SYNTHETIC, dataset_kind
 from ..report.environment import environment
-from ..contract.presets import PresetError, all_presets, format_errors, presets_for, registry_path
+from ..contract.presets import all_presets, format_errors, presets_for, registry_path
 from ..train.resolve import resolve_run
 from ..report.rundir import RunDir, write_json_atomic
 
@@ -120,14 +119,6 @@ class Suite(BaseModel):
         return self
 
 
-class BenchError(GanzooError, ValueError):
-    pass
-
-
-class BenchInterrupted(BenchError):
-    """A signal stopped an entry: the suite stops too, its finished entries saved for --resume."""
-
-
 def load_suites(path: Path | None = None) -> dict[str, Suite]:
     import tomllib
 
@@ -203,7 +194,7 @@ def run_entry(entry: dict[str, Any], suite: Suite, out: Path, data_dir: Path | N
                                                window=suite.measure_s is not None))
             record["run_dir"] = str(run_dir)
         elif earlier is not None:
-            from ..train.state import ResumeError
+            from ..contract.errors import ResumeError
 
             try:  # continue the stopped attempt from its latest checkpoint: no finished step is trained twice
                 record.update(_train_entry(entry, suite, run_dir, data_dir, resume=True))

@@ -21,7 +21,7 @@ def check_build(session: CheckSession) -> str:
     import torch
     from torch import nn
 
-    from ..data.base import DataError
+    from ..contract.errors import DataError
     from ..contract.plugin import OptimizerSpec, Phase
 
     session.need_run()

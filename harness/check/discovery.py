@@ -15,7 +15,8 @@ from .session import CheckSession
 
 def check_discovery(session: CheckSession) -> str:
     from ..contract import registry
-    from ..contract.registry import RegistryError, LoadedPlugin
+    from ..contract.registry import LoadedPlugin
+    from ..contract.errors import RegistryError
 
     try:
         session.plugin = registry.get(session.name)
@@ -29,7 +30,7 @@ def check_discovery(session: CheckSession) -> str:
 
 
 def check_spec(session: CheckSession) -> str:
-    from ..data.base import DataError
+    from ..contract.errors import DataError
     from ..data.catalog import dataset_kind
     from ..contract.spec import ModelSpec
 
@@ -70,9 +71,9 @@ def check_spec(session: CheckSession) -> str:
 
 
 def check_presets(session: CheckSession) -> str:
-    from ..data.base import DataError
+    from ..contract.errors import DataError, PresetError
     from ..data.catalog import dataset_kind
-    from ..contract.presets import PresetError, model_presets, validate_preset
+    from ..contract.presets import model_presets, validate_preset
 
     session.need_plugin()
     try:

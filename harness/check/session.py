@@ -75,9 +75,9 @@ class CheckSession:
             raise Skip(f"no usable check configuration (see spec): {self.run_error}")
 
     def resolve(self) -> None:
-        from ..contract.presets import PresetError, presets_for
-        from ..train.resolve import ConfigError, resolve_run
-        from ..data.base import DataError
+        from ..contract.presets import presets_for
+        from ..contract.errors import ConfigError, DataError, PresetError
+        from ..train.resolve import resolve_run
 
         check_preset = f"{self.name}/check"
         try:
@@ -100,7 +100,7 @@ class CheckSession:
             self.config_source += f" + {len(self.assignments)} --set"
 
     def _synthetic_if_absent(self) -> None:
-        from ..data.base import DataError
+        from ..contract.errors import DataError
         from ..data.catalog import SYNTHETIC, dataset_kind, open_dataset
         from ..data.request import DataRequest
         from ..train.resolve import resolve_run

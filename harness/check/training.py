@@ -16,7 +16,7 @@ def train_in(session: CheckSession, precision: str) -> str:
     """Train the check's steps in ``precision``; the detail names the steps and the last losses."""
     import torch
 
-    from ..train.guard import NonFiniteStop
+    from ..contract.errors import NonFiniteStop
 
     session.need_run()
     session.need_contract()

@@ -88,7 +88,7 @@ def _diagnose(session: CheckSession, accepted: dict[str, Any], caught: BaseExcep
     A plugin written before ``unsupported_tricks`` existed raises its own error for a trick it cannot take;
     one line in the class, ``unsupported_tricks = {"pack": "<its reason>"}``, turns that into a refusal at
     configuration time, with the plugin's own reason."""
-    from ..train.conflicts import TrickConflictError
+    from ..contract.errors import TrickConflictError
 
     if isinstance(caught, TrickConflictError):  # already names the trick, the plugin's phase and the fixes
         return str(caught).splitlines()[0]

@@ -36,7 +36,7 @@ def _table(records: list[dict], metrics: list[str]) -> Table:
 
 
 def _seeds(text: str | None) -> list[int] | None:
-    from ..bench.suites import BenchError
+    from ..contract.errors import BenchError
 
     if not text:
         return None
@@ -86,7 +86,8 @@ def bench(
     """Run a benchmark suite and write its leaderboard (terminal, JSON, Markdown, PNG plots)."""
     from ..bench.executor import ExecutorOptions
     from ..bench.plots import plots
-    from ..bench.suites import BenchError, load_suites, run_suite
+    from ..bench.suites import load_suites, run_suite
+    from ..contract.errors import BenchError
     from ..bench.tables import markdown, write_section
 
     suites = load_suites()

@@ -72,7 +72,7 @@ def show(model: Annotated[str, typer.Argument(help="Model name, e.g. wgan-gp", m
     """Show a model's spec, its config schema (defaults, ranges, descriptions) and its presets."""
     from ..contract import registry
     from ..contract.presets import presets_for
-    from ..contract.registry import RegistryError
+    from ..contract.errors import RegistryError
 
     try:
         plugin = registry.get(model)
@@ -118,8 +118,8 @@ def show(model: Annotated[str, typer.Argument(help="Model name, e.g. wgan-gp", m
 def list_presets() -> None:
     """List every preset in registry.toml and check each against its plugin's schema."""
     from ..contract import registry
-    from ..contract.presets import PresetError, all_presets, validate_preset
-    from ..contract.registry import RegistryError
+    from ..contract.presets import all_presets, validate_preset
+    from ..contract.errors import PresetError, RegistryError
 
     table = Table(title="registry.toml presets")
     for column in ("preset", "model", "dataset", "status"):

@@ -6,9 +6,11 @@ them: :mod:`.catalog` (list, show, presets), :mod:`.run`, :mod:`.bench`, :mod:`.
 classifier train), :mod:`.sample`, :mod:`.export`, :mod:`.report`, :mod:`.translate` and :mod:`.check`. The
 command modules never import this one; what they share is in :mod:`.common`. Command modules import only
 typer and rich at module level (torch, matplotlib and the registry load inside the commands), so
-``ganzoo --help`` and a typo answer at once; ``tests/test_cli_startup.py`` keeps it so. ``ganzoo run``
-defers cyclic garbage collection until training starts (:mod:`..train.startup_gc`), and the process
-ends without the interpreter's module teardown (:mod:`.process_exit`).
+``ganzoo --help`` and a typo answer at once; ``tests/cli/test_conventions.py`` keeps it so. Every
+error that is the user's to fix derives from ``GanzooError`` (:mod:`..contract.errors`): ``main`` prints
+it as one line and exits with code 2. ``ganzoo run`` defers cyclic garbage collection until training
+starts (:mod:`..train.startup_gc`), and the process ends without the interpreter's module teardown
+(:mod:`.process_exit`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from .common import err, user_errors
+from .common import err
 from .help import Command, Group
 from ..train.startup_gc import defer_collection
 from .process_exit import exit_process
@@ -69,18 +71,6 @@ def _register_commands() -> None:
 _register_commands()
 
 
-def _user_errors() -> tuple[type[Exception], ...]:
-    """Errors that are the user's to fix: printed as one clear line, never as a traceback."""
-    from ..bench.suites import BenchError
-    from ..contract.errors import GanzooError
-    from ..train.checkpoint import CheckpointError
-    from ..metrics import MetricError
-    from .sample import SampleError
-    from .translate import TranslateError
-
-    return user_errors() + (BenchError, CheckpointError, MetricError, SampleError, TranslateError, GanzooError)
-
-
 def main() -> None:
     """The ``ganzoo`` command. ``ganzoo run`` collects no cyclic garbage until its first iteration
     (:mod:`..train.startup_gc`). It ends through :func:`.process_exit.exit_process`: the atexit handlers
@@ -95,11 +85,13 @@ def main() -> None:
 
 
 def _run_app() -> None:
+    """Run the command; an error that is the user's to fix (any :class:`..contract.errors.GanzooError`)
+    becomes one line and exit code 2, anything else stays a traceback (a bug to report)."""
+    from ..contract.errors import GanzooError  # no torch: ganzoo --help stays light
+
     try:
         app()
-    except Exception as error:  # noqa: BLE001 - sorted below: the user's errors become one line
-        if not isinstance(error, _user_errors()):
-            raise
+    except GanzooError as error:
         err.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
         raise SystemExit(2) from None
 

@@ -15,7 +15,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from .common import err, fail, out, user_errors
+from .common import err, fail, out
 
 
 def run(
@@ -62,19 +62,15 @@ def run(
     Ctrl-C (SIGINT) or SIGTERM finishes the current step, writes a checkpoint and exits with code 130; `ganzoo run MODEL --resume RUN_DIR` continues bit for bit.
     """  # noqa: E501 - one paragraph per line: --help wraps it to the terminal
     from ..report.rundir import RunDir, default_run_dir
-    from ..train.checkpoint import CheckpointError
-    from ..train.distributed import DistributedError
-    from ..train.guard import NonFiniteStop
-    from ..train.launch import LOST_PEER_EXIT_CODE, WorkerLost, is_worker, launch, lost_peer, plan
-    from ..train.precision import PrecisionError
+    from ..contract.errors import GanzooError, NonFiniteStop, WorkerLost
+    from ..train.launch import LOST_PEER_EXIT_CODE, is_worker, launch, lost_peer, plan
     from ..api.training import open_trainer, prepare_run
-    from ..train.trainer import INTERRUPTED_EXIT_CODE, PluginContractError  # torch loads only when training
+    from ..train.trainer import INTERRUPTED_EXIT_CODE  # torch loads only when training
 
     worker = is_worker()
     quiet = worker and os.environ.get("RANK", "0") != "0"  # only rank 0 of a launched run speaks
     overrides = {key: value for key, value in (("steps", steps), ("batch_size", batch_size), ("seed", seed),
                                                ("precision", precision)) if value is not None}
-    errors = user_errors() + (PluginContractError, CheckpointError, DistributedError, PrecisionError)
     try:
         config, plugin, path = prepare_run(model, dataset=dataset, preset=preset, out=out_dir, resume=resume,
                                            train_overrides=overrides, assignments=assignments or [],
@@ -115,10 +111,10 @@ def run(
             err.print(f"{action} [bold]{config.model}[/] on [bold]{config.dataset}[/]"
                       f"{f' (preset {config.preset})' if config.preset else ''} → {run_dir.path}", highlight=False)
         summary = trainer.fit()
-    except errors as error:
-        fail(str(error), quiet=quiet)
-    except NonFiniteStop as error:
+    except NonFiniteStop as error:  # a GanzooError with its own exit code
         fail(str(error), code=3, quiet=quiet)
+    except GanzooError as error:
+        fail(str(error), quiet=quiet)
     except RuntimeError as error:  # another process died: the launcher names it (launch.WorkerLost)
         if not (worker and lost_peer(error)):
             raise

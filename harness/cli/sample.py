@@ -33,7 +33,8 @@ def render_samples(plugin: GANPlugin, nets: Networks, out: Path, n: int = 64, cl
                    seed: int = 0) -> Path:
     """Draw ``n`` samples from ``nets`` and write them to ``out`` as a grid (images) or scatter (points)."""
     from ..contract.spec import DataKind
-    from ..evaluation.sampling import SampleError, sample_labels
+    from ..evaluation.sampling import sample_labels
+    from ..contract.errors import SampleError
     from ..evaluation.scoring import generate
     from ..report.plots import image_grid
 
@@ -52,7 +53,8 @@ def render_samples(plugin: GANPlugin, nets: Networks, out: Path, n: int = 64, cl
 
 def render_view_file(plugin: GANPlugin, nets: Networks, view: str, out: Path, seed: int = 0) -> Path:
     """The plugin's sample view ``view`` as an image grid at ``out``."""
-    from ..evaluation.sampling import SampleError, render_view
+    from ..evaluation.sampling import render_view
+    from ..contract.errors import SampleError
     from ..report.plots import image_grid
 
     device = next(next(iter(nets.values())).parameters()).device

@@ -21,11 +21,7 @@ import typer
 if TYPE_CHECKING:  # pragma: no cover - torch loads when something is translated, not at `ganzoo --help`
     import torch
 
-from ..contract.errors import GanzooError
-
-
-class TranslateError(GanzooError, ValueError):
-    """The run cannot translate, or the input holds nothing to translate; the message says what to do."""
+from ..contract.errors import TranslateError
 
 
 def list_images(folder: Path) -> list[Path]:

@@ -35,12 +35,8 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from . import registry
 from .config import TrainConfig
-from .errors import ConfigError
-from .registry import LoadedPlugin, RegistryError
-
-
-class PresetError(ConfigError):
-    """registry.toml, or a preset in it, is invalid; the message names file, table and field."""
+from .errors import PresetError, RegistryError
+from .registry import LoadedPlugin
 
 
 class Preset(BaseModel):

@@ -17,15 +17,11 @@ from importlib.metadata import EntryPoint, entry_points
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import GanzooError
+from .errors import RegistryError
 from .plugin import GANPlugin
 from .spec import ModelConfig, ModelSpec
 
 GROUP = "ganzoo.models"
-
-
-class RegistryError(GanzooError, LookupError):
-    """A model name that cannot be resolved to one working plugin."""
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Datasets by name. ``open_dataset("ring", ...)``; see ``harness.data.catalog``."""
 
-from .base import DataError, DataSource
+from .base import DataSource
+from ..contract.errors import DataError
 from .catalog import DATASETS, open_dataset
 
 __all__ = ["DATASETS", "DataError", "DataSource", "open_dataset"]

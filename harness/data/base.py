@@ -15,13 +15,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ..contract.errors import GanzooError
 from ..contract.plugin import Batch
 from ..contract.spec import DataInfo
-
-
-class DataError(GanzooError, RuntimeError):
-    """A dataset could not be found, read or verified; the message says where we looked and what to do."""
 
 
 class DataSource(ABC):

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..contract.spec import DataKind
-from .base import DataError, DataSource
+from .base import DataSource
+from ..contract.errors import DataError
 from .mixtures import MIXTURES, MixtureSource
 from .request import DataRequest
 from .splits import DataWarning

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from .base import DataError
+from ..contract.errors import DataError
 from .cache import Decoded, fingerprint, load_or_build
 from .download import download, md5
 from .folder import EXTENSIONS, decode_listing, scan

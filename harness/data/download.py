@@ -14,7 +14,7 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
-from .base import DataError
+from ..contract.errors import DataError
 
 
 def md5(path: Path) -> str:

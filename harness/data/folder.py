@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .base import DataError
+from ..contract.errors import DataError
 from .cache import Cached, Decoded, fingerprint, load_or_build
 from .resize import check_resolution, load_rgb
 from .splits import DataWarning

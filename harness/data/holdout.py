@@ -24,7 +24,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .base import DataError
+from ..contract.errors import DataError
 from .splits import DataWarning, is_fallback, single_split_message
 
 #: held-out images by default (MNIST's test split: 8,000 train / 2,000 held out)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .base import DataError
+from ..contract.errors import DataError
 from .cache import Decoded, fingerprint, load_or_build
 from .holdout import hold_out
 from .locations import data_root

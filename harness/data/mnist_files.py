@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .base import DataError
+from ..contract.errors import DataError
 from .download import download as fetch_with_checksum, md5
 
 MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/")

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .base import DataError
+from ..contract.errors import DataError
 
 
 def resize_square(images: Tensor, size: int, chunk: int = 4096) -> Tensor:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from .base import DataError
+from ..contract.errors import DataError
 
 SPLITS = ("train", "test")
 FIX = ("Fine for smoke tests and relative comparisons, not for published numbers: put the training files there "

@@ -19,7 +19,7 @@ import torch
 from torch import Tensor
 
 from ..contract.plugin import Batch
-from .base import DataError
+from ..contract.errors import DataError
 from .holdout import hold_out
 from .mnist import load_digits
 from .tensor_source import ImageTensorSource, to_unit_range

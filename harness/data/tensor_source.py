@@ -18,7 +18,8 @@ from torch import Tensor
 
 from ..contract.plugin import Batch
 from ..contract.spec import DataInfo, DataKind
-from .base import DataError, DataSource, sample_without_replacement
+from .base import DataSource, sample_without_replacement
+from ..contract.errors import DataError
 
 
 def to_unit_range(images: Tensor) -> Tensor:

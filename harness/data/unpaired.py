@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..contract.plugin import Batch
 from ..contract.spec import DataInfo, DataKind
-from .base import DataError, DataSource
+from .base import DataSource
+from ..contract.errors import DataError
 from .tensor_source import ImageTensorSource
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -32,18 +32,14 @@ import torch
 from torch import Tensor
 
 from ..contract.spec import DataInfo, DataKind
-from ..data.base import DataError, DataSource
+from ..data.base import DataSource
 from ..data.folder import EXTENSIONS, is_image
 from ..data.mixtures import MixtureSource
-from ..metrics import MetricError
+from ..contract.errors import MetricError, SamplesError
 
 ARRAY_KEYS = ("samples", "images", "points", "x", "arr_0")
 RANGES = {"-1,1": (-1.0, 1.0), "0,1": (0.0, 1.0), "0,255": (0.0, 255.0)}
 TOLERANCE = 1e-4  # float rounding at the ends of the scale
-
-
-class SamplesError(DataError):
-    """Samples to score cannot be read, or do not have the dataset's shape or value range."""
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,8 @@ from torch import Tensor
 
 from ..data.base import DataSource
 from ..data.locations import cache_root, data_root
-from ..metrics import MetricError, MetricInputs, compute_metrics
+from ..metrics import MetricInputs, compute_metrics
+from ..contract.errors import MetricError
 from ..metrics.extractors import FeatureExtractor, get_extractor
 
 MNIST_LIKE = ("mnist", "stacked-mnist")

@@ -9,12 +9,8 @@ import torch
 from torch import Tensor
 
 from ..contract.context import NoiseSource
-from ..contract.errors import GanzooError
+from ..contract.errors import SampleError
 from ..contract.plugin import GANPlugin, Networks
-
-
-class SampleError(GanzooError, ValueError):
-    """The request cannot be drawn from this generator (e.g. a class for an unconditional model)."""
 
 
 def sample_labels(plugin: GANPlugin, n: int, class_index: int | None) -> Tensor | None:

@@ -7,7 +7,7 @@ the built-in metrics (``standard_metrics``).
 
 from . import standard_metrics as _standard_metrics  # noqa: F401  (registers fid, kid, is, prdc, ...)
 from .cache import default_cache_dir
-from .errors import MetricError
+from ..contract.errors import MetricError
 from .frechet import feature_statistics, fid_from_features, frechet_distance
 from .inception_score import inception_score
 from .kid import kernel_inception_distance

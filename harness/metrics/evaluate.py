@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from .errors import MetricError
+from ..contract.errors import MetricError
 from .extractors import FeatureExtractor
 from .registry import MetricInputs
 from .stacked_mnist import DigitClassifier

@@ -29,7 +29,7 @@ from torch import Tensor
 
 from .cache import default_cache_dir, file_sha256
 from .classifier import MnistCnn, load_mnist_classifier, shipped_mnist_classifier
-from .errors import MetricError
+from ..contract.errors import MetricError
 
 
 class FeatureExtractor(ABC):

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .errors import MetricError
+from ..contract.errors import MetricError
 
 
 def _as_float64(array: Tensor | np.ndarray) -> Tensor:

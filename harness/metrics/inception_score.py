@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .errors import MetricError
+from ..contract.errors import MetricError
 
 DEFAULT_SPLITS = 10
 DEFAULT_SEED = 2020

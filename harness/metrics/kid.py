@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .errors import MetricError
+from ..contract.errors import MetricError
 
 DEFAULT_SUBSETS = 100
 DEFAULT_SUBSET_SIZE = 1000

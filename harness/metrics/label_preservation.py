@@ -35,7 +35,7 @@ from typing import Any, Literal
 import torch
 from torch import Tensor
 
-from .errors import MetricError
+from ..contract.errors import MetricError
 from .frechet import fid_from_features
 from .protocol import MetricValue, Protocol
 

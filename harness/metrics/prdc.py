@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .errors import MetricError
+from ..contract.errors import MetricError
 
 PRECISION_RECALL_K = 3
 DENSITY_COVERAGE_K = 5

@@ -14,7 +14,7 @@ import operator
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .errors import MetricError
+from ..contract.errors import MetricError
 
 
 class Protocol(BaseModel):

@@ -22,7 +22,7 @@ from typing import Any
 
 from torch import Tensor
 
-from .errors import MetricError
+from ..contract.errors import MetricError
 from .protocol import MetricValue, Protocol
 
 

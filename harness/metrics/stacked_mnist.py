@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from .errors import MetricError
+from ..contract.errors import MetricError
 
 N_DIGITS = 10
 N_MODES = 1000

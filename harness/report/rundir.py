@@ -23,19 +23,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..contract.errors import GanzooError
+from ..contract.errors import RunDirError, StorageError
 LOCK = ".ganzoo.lock"
 #: write errors that mean "no room": a full disk or a reached quota
 NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
-
-
-
-class RunDirError(GanzooError, FileExistsError):
-    pass
-
-
-class StorageError(OSError):
-    """A run's file cannot be written (disk full, read-only, no permission); the message says what was kept."""
 
 
 def out_of_space(error: BaseException) -> bool:

@@ -25,16 +25,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..contract.errors import ConfigError
+from ..contract.errors import TrackerError
 
 #: tracker name → the module that must be importable for it
 TRACKERS = {"tensorboard": "tensorboard", "wandb": "wandb", "mlflow": "mlflow", "trackio": "trackio"}
 PROJECT = "ganzoo"  # the W&B/trackio project and MLflow experiment; TensorBoard's sub-folder
 TRACKER_DIR = "trackers"  # inside the run directory
-
-
-class TrackerError(ConfigError):
-    """An unknown tracker, or one whose package is not installed; the message names the extra to install."""
 
 
 def parse_log_with(value: str | Iterable[str] | None) -> tuple[str, ...]:

@@ -13,18 +13,12 @@ import torch
 from torch import nn
 
 from ..contract.config import TrainConfig
-from ..contract.errors import GanzooError
+from ..contract.errors import ConfigError, DistributedError, PluginContractError
 from ..contract.plugin import GANPlugin, Networks, OptimizerSpec, Phase
 from ..report.diagnostics import RuleContext
-from .distributed import DistributedError
 from .lazy_r1 import lazy_specs
 from .optim import build_optimizer, parameter_groups
 from .records import find_diagnostic
-from .resolve import ConfigError
-
-
-class PluginContractError(GanzooError, TypeError):
-    """A plugin returned something the contract does not allow; the message says what and where."""
 
 
 def build_networks(plugin: GANPlugin, device: torch.device, sync_batchnorm: bool = False,
@@ -193,7 +187,7 @@ def check_machine(train: TrainConfig, device: torch.device, extractor_weights: P
                                "(its statistics are exchanged with NCCL), so it cannot work on CPU/gloo; "
                                "drop the option or train on GPUs")
     if train.evaluate and train.eval_extractor == "inception":
-        from ..metrics.errors import MetricError
+        from ..contract.errors import MetricError
         from ..metrics.extractors import find_inception_weights
 
         try:  # now, not after hours of training when the final evaluation needs them

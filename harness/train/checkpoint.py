@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..contract.errors import GanzooError
+from ..contract.errors import CheckpointError
 from ..report.rundir import write_json_atomic
 from ..report.rundir import no_space, out_of_space, write_json_atomic
 
@@ -50,10 +50,6 @@ HIGHER_IS_BETTER = frozenset({"modes_captured", "hq_fraction", "inception_score"
                               "label_acc_a2b", "label_acc_b2a"})
 #: what picks the best checkpoint when train.best_metric is None, in order of preference
 DEFAULT_BEST = ("reverse_kl", "fid", "kid", "modes_captured")
-
-
-class CheckpointError(GanzooError, RuntimeError):
-    """A checkpoint that cannot be used; the message says which file, why, and what to do."""
 
 
 # -- random number generators ---------------------------------------------------------------------

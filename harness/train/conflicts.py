@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
-from ..contract.errors import ConfigError
+from ..contract.errors import TrickConflictError
 from ..contract.plugin import GANPlugin, Phase
 from ..contract.tricks_config import TricksConfig, active_tricks
 
@@ -29,10 +29,6 @@ OVERLAPS: Mapping[str, tuple[str, ...]] = {
 EFFECTS: Mapping[str, str] = {
     "r1_gamma": "adds the harness's R1 penalty to every discriminator update",
 }
-
-
-class TrickConflictError(ConfigError):
-    """A harness trick duplicates what the plugin computes itself; the message names both and the fixes."""
 
 
 def conflict_message(model: str, trick: str, value: object, phase: str, helpers: Collection[str]) -> str:

@@ -29,13 +29,9 @@ import torch
 import torch.distributed as dist
 from torch import Tensor, nn
 
-from ..contract.errors import GanzooError
+from ..contract.errors import DistributedError
 
 EXPECTED_PROCESSES_ENV = "GANZOO_EXPECTED_PROCESSES"
-
-
-class DistributedError(GanzooError, RuntimeError):
-    """The process group is not what was asked for (or an option cannot work on this device)."""
 
 
 class Distributed:

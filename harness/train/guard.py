@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ..contract.errors import GanzooError
+from ..contract.errors import NonFiniteStop
 
 
 @dataclass(frozen=True)
@@ -28,14 +28,6 @@ class NonFiniteEvent:
 
     def describe(self) -> str:
         return f"phase {self.phase!r} at step {self.step}: {self.tensor} is not finite"
-
-
-class NonFiniteStop(GanzooError, RuntimeError):
-    """The run stopped on non-finite values; the message is the report."""
-
-    def __init__(self, message: str, event: NonFiniteEvent) -> None:
-        super().__init__(message)
-        self.event = event
 
 
 class RollbackRequest(Exception):

@@ -22,15 +22,12 @@ import logging
 import os
 from dataclasses import dataclass
 
-from .distributed import EXPECTED_PROCESSES_ENV, DistributedError
+from .distributed import EXPECTED_PROCESSES_ENV
+from ..contract.errors import DistributedError, WorkerLost
 
 LAUNCHED_ENV = "GANZOO_LAUNCHED"  # set in workers: run, do not launch again
 INTERRUPTED_EXIT_CODE = 130
 LOST_PEER_EXIT_CODE = 75  # a worker whose partner process vanished (EX_TEMPFAIL: resume and it works)
-
-
-class WorkerLost(DistributedError):
-    """A training process died (a signal, the OOM killer) or lost its partners; the run stopped."""
 
 
 def lost_peer(error: BaseException) -> bool:

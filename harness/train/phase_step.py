@@ -19,7 +19,8 @@ from ..contract.config import TrainConfig
 from ..contract.context import TrainingContext
 from ..contract.plugin import Batch, GANPlugin, Networks, Phase, PhaseResult
 from ..report.throughput import Throughput
-from .build import PluginContractError, params_of
+from .build import params_of
+from ..contract.errors import PluginContractError
 from .conflicts import ConflictWatch
 from .distributed import Distributed
 from .guard import NonFiniteEvent, NonFiniteGuard

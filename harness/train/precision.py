@@ -30,7 +30,7 @@ from pathlib import Path
 import torch
 
 from ..contract.config import Precision
-from ..contract.errors import ConfigError
+from ..contract.errors import PrecisionError
 from ..report.environment import cpu_bf16_features
 
 DTYPES = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
@@ -41,10 +41,6 @@ CPU_FP16_ADVICE = ("fp16 autocast on a CPU is emulated on most processors and fa
 CPU_BF16_ADVICE = ("precision bf16 on a CPU without native bf16 (no AVX512-BF16 or AMX) is emulated: expect it to "
                    "run many times slower than fp32 (dcgan/mnist: 19× slower on an AMD Zen 2); use --precision auto "
                    "(fp32 here) unless you need bf16's numerics")
-
-
-class PrecisionError(ConfigError):
-    """The chosen precision cannot run on this device."""
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from pydantic import ValidationError
 
 from ..contract import registry
 from ..contract.config import RunConfig, TrainConfig, parse_assignments
-from ..contract.errors import ConfigError  # noqa: F401 - re-exported (defined low, so lower layers can raise it)
+from ..contract.errors import ConfigError, PresetError
 from ..data.catalog import dataset_kind
-from ..contract.presets import Preset, PresetError, presets_for, validate_preset
+from ..contract.presets import Preset, presets_for, validate_preset
 from ..contract.registry import LoadedPlugin
 from ..contract.tricks_config import incompatibilities
 

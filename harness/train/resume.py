@@ -11,7 +11,8 @@ from ..contract import registry
 from ..contract.config import RunConfig, parse_assignments
 from ..contract.registry import LoadedPlugin
 from .config_diff import config_changes
-from .resolve import ConfigError, format_validation, validate_parts
+from .resolve import format_validation, validate_parts
+from ..contract.errors import ConfigError
 from ..report.rundir import RunDir
 
 

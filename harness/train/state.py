@@ -22,17 +22,12 @@ from torch import Tensor
 from ..contract.config import RunConfig
 from ..report.diagnostics import TrainingWarning
 from ..report.progress import TrainingProgress
-from ..report.rundir import StorageError
+from ..contract.errors import CheckpointError, ResumeError, StorageError
 from . import checkpoint
-from .checkpoint import CheckpointError
 from .config_diff import config_changes
 from .ema import GeneratorEMA
 from .guard import NonFiniteEvent
 from .run_state import RunState
-
-
-class ResumeError(CheckpointError):
-    """A run cannot be continued as asked (changed config, nothing left to train, …)."""
 
 
 def rank_rng(s: RunState) -> dict[str, Any]:

@@ -22,15 +22,14 @@ from ..contract.config import RunConfig
 from ..contract.plugin import Batch, Networks, Phase
 from ..contract.registry import LoadedPlugin
 from ..report.progress import TrainingProgress
-from ..report.rundir import RunDir, StorageError, out_of_space
+from ..report.rundir import RunDir, out_of_space
+from ..contract.errors import NonFiniteStop, StorageError
 from . import startup_gc
 from . import state as checkpointing  # checkpoint, resume, rollback of the RunState
-from .build import PluginContractError  # noqa: F401 - re-exported
-from .guard import NonFiniteStop, RollbackRequest
+from .guard import RollbackRequest
 from .phase_step import check_no_gradient
 from .run_state import RunState
 from .setup import set_up
-from .state import ResumeError  # noqa: F401 - re-exported
 from .summary import write_summary
 
 INTERRUPTED_EXIT_CODE = 130

@@ -1,0 +1,128 @@
+"""Every published bench number traces to a committed seed record, and docs/benchmarks.md is what they regenerate."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from ganzoo.harness.bench.records import FORMAT, compare, file_name, make_record, packaged_root, read_records
+from ganzoo.harness.bench.records_tables import section_text
+from ganzoo.harness.bench.suites import load_suites
+
+from ..cli_helpers import ganzoo_here
+
+REPO = Path(__file__).resolve().parents[2]
+DOC = REPO / "docs" / "benchmarks.md"
+
+
+def _sections(text: str) -> dict[str, str]:
+    return {m.group(1): m.group(2) for m in re.finditer(r"<!-- bench:([\w-]+) -->\n(.*?)\n<!-- /bench:\1 -->", text,
+                                                         re.S)}
+
+
+def test_the_records_are_package_data():
+    assert packaged_root() == REPO / "harness" / "bench" / "records"
+    pyproject = (REPO / "pyproject.toml").read_text()
+    assert '"ganzoo.harness.bench" = ["records/*/*.json"]' in pyproject
+
+
+def test_docs_benchmarks_equals_what_the_committed_records_regenerate():
+    """`ganzoo bench --tables-only --suite all --markdown docs/benchmarks.md` leaves the file unchanged."""
+    suites = load_suites()
+    sections = _sections(DOC.read_text())
+    assert sections, "docs/benchmarks.md has no generated sections"
+    for name, body in sections.items():
+        assert name in suites, f"docs/benchmarks.md has a section for unknown suite {name!r}"
+        text, _ = section_text(name, suites[name])
+        table = body.split("\nPlots:\n")[0].rstrip()
+        assert table == text.rstrip(), (f"docs/benchmarks.md's {name} section differs from its records: run "
+                                        f"ganzoo bench --tables-only --suite {name} --markdown docs/benchmarks.md")
+
+
+def test_every_record_is_well_formed_and_belongs_to_a_suite_preset():
+    suites = load_suites()
+    root = packaged_root()
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
+        assert folder.name in suites, f"records for unknown suite {folder.name}"
+        for record in read_records(folder.name):
+            assert record["format"] == FORMAT and record["preset"] in suites[folder.name].presets
+            assert (folder / file_name(record["key"])).is_file()
+            assert {"metrics", "protocol", "seed", "fingerprint", "environment", "history"} <= set(record)
+            assert "run_dir" not in record and "traceback" not in record  # nothing machine-local
+
+
+def _results_record(tmp_path, metrics):
+    run = tmp_path / "run"
+    run.mkdir(exist_ok=True)
+    (run / "metrics.jsonl").write_text("\n".join(json.dumps(r) for r in [
+        {"step": 10, "losses": {"G": 1.0}}, {"step": 20, "losses": {"G": 0.5}, "metrics": metrics,
+                                               "train_seconds": 3.0}]) + "\n")
+    (run / "config.json").write_text(json.dumps({"precision": {"requested": "auto", "resolved": "fp32",
+                                                               "reason": "auto: test"}}))
+    return {"key": "gan/ring@seed0", "model": "gan", "preset": "gan/ring", "seed": 0, "fingerprint": "abc",
+            "status": "ok", "metrics": metrics, "protocol": {}, "run_dir": str(run), "traceback": "x",
+            "ran": {"pid": 1}}
+
+
+def test_a_record_keeps_the_numbers_and_curves_and_drops_local_paths(tmp_path):
+    record = make_record("mixtures", _results_record(tmp_path, {"modes_captured": 8}), {"cpu_model": "X"})
+    assert record["history"]["evaluations"] == [{"step": 20, "train_seconds": 3.0, "metrics": {"modes_captured": 8}}]
+    assert [r["step"] for r in record["history"]["losses"]] == [10, 20]
+    assert record["resolved_precision"]["resolved"] == "fp32" and record["environment"] == {"cpu_model": "X"}
+    assert "run_dir" not in record and "traceback" not in record and "ran" not in record
+
+
+@pytest.mark.parametrize("value, verdict, passed", [(8.0, "identical", True), (7.0, "within", True),
+                                                    (1.0, "outside", False)])
+def test_compare_says_bit_exact_within_the_spread_or_outside(value, verdict, passed):
+    committed = [{"seed": s, "metrics": {"m": v}} for s, v in ((0, 8.0), (1, 7.0), (2, 6.0))]
+    result = compare({"key": "k", "seed": 0, "metrics": {"m": value}}, committed, ["m"])
+    assert result["metrics"]["m"]["verdict"] == verdict and result["passed"] is passed
+    assert result["bit_exact"] is (verdict == "identical")
+
+
+def test_records_then_compare_then_tables_only_through_the_cli(tmp_path, monkeypatch):
+    """What a user types: run a suite writing records; re-check a row (bit for bit here); rebuild the table."""
+    import os
+    import subprocess
+    import sys
+
+    registry = tmp_path / "registry.toml"
+    registry.write_text('''
+[presets."gan/ring"]
+model = "gan"
+dataset = "ring"
+train = { precision = "fp32", steps = 30, batch_size = 32, eval_samples = 200, cpu_threads = 1 }
+params = { hidden = 8, depth = 1 }
+
+[suites.tiny]
+description = "tiny"
+presets = ["gan/ring"]
+seeds = [0, 1]
+metrics = ["modes_captured", "hq_fraction"]
+''')
+    env = {**os.environ, "GANZOO_REGISTRY": str(registry)}
+
+    def ganzoo(*args):
+        return subprocess.run([sys.executable, "-m", "ganzoo.harness.cli", "bench", *args], capture_output=True,
+                              text=True, env=env, cwd=tmp_path, timeout=300)
+
+    made = ganzoo("--suite", "tiny", "--out", "out", "--records", "records")
+    assert made.returncode == 0, made.stderr
+    assert sorted(p.name for p in (tmp_path / "records" / "tiny").iterdir()) == ["gan_ring@seed0.json",
+                                                                                 "gan_ring@seed1.json"]
+    checked = ganzoo("--suite", "tiny", "--entries", "gan/ring", "--seeds", "0", "--compare", "--records", "records",
+                     "--out", "again")
+    assert checked.returncode == 0, checked.stderr + checked.stdout
+    assert "gan/ring@seed0: bit for bit" in checked.stdout and "identical" in checked.stdout
+    doc = tmp_path / "doc.md"
+    doc.write_text("# Benchmarks\n\n<!-- bench:tiny -->\nold\n<!-- /bench:tiny -->\n")
+    rebuilt = ganzoo("--tables-only", "--suite", "all", "--records", "records", "--markdown", str(doc))
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    text = doc.read_text()
+    assert "old" not in text and "| gan/ring | ring | 2/2 |" in text and "records/tiny/" in text
+    monkeypatch.chdir(tmp_path)  # a refusal: in process (the same parsing, command and one-line error)
+    wrong = ganzoo_here("bench", "--suite", "tiny", "--entries", "gan/grid", "--compare",
+                        env={"GANZOO_REGISTRY": registry})
+    assert wrong.returncode != 0 and "gan/grid" in wrong.stderr and "Traceback" not in wrong.stderr
