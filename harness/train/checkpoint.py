@@ -36,7 +36,6 @@ import numpy as np
 import torch
 
 from ..contract.errors import CheckpointError
-from ..report.rundir import write_json_atomic
 from ..report.rundir import no_space, out_of_space, write_json_atomic
 
 FORMAT = "ganzoo-checkpoint"

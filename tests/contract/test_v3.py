@@ -4,7 +4,6 @@ context, lazy R1 as a harness trick (``train.tricks.r1_every``), and tricks that
 penalty — each on the smallest thing that shows it."""
 
 import dataclasses
-import math
 
 import pytest
 import torch
@@ -12,7 +11,6 @@ from torch import nn
 
 from ganzoo.harness.contract import registry
 from ganzoo.harness.contract.context import TrainingContext
-from ganzoo.harness.contract.tricks_config import TricksConfig
 from ganzoo.harness.plugin import OptimizerSpec, Phase, PhaseResult
 from ganzoo.harness.report.rundir import RunDir
 from ganzoo.harness.contract.errors import ConfigError, TrickConflictError
