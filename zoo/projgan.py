@@ -14,8 +14,10 @@ Deviations from the paper:
 - G and D are the zoo's DCGAN-shaped networks (transposed 4×4 convolutions in G, strided 4×4
   convolutions in D, depth from the resolution), not the paper's ResNets; φ(x) is the last
   convolution's output, summed over space for the projection and flattened for ψ.
-- The MNIST preset runs one D step per G step (n_dis = 1, as cgan's), on MNIST resized to 32×32 with
-  base_channels 32; the paper trains on ImageNet (n_dis = 5) and CIFAR-10.
+- The MNIST preset runs one D step per G step (n_dis = 1, as cgan's) with Adam at 1e-3 for both networks
+  (the paper: 2e-4 with n_dis = 5), on MNIST resized to 32×32 with base_channels 32; the paper trains on
+  ImageNet and CIFAR-10. At 2e-4 and n_dis 1, D wins within 100 iterations on these networks and G
+  ignores the class (conditional accuracy 0.26 at 1,000 iterations).
 - torch's spectral-norm parametrisation runs one power iteration per forward pass in training mode, so
   a D step (real and generated batch in two passes) runs two.
 """
@@ -92,8 +94,10 @@ class ProjGAN(ImageGAN):
             "G and D are the zoo's DCGAN-shaped networks (transposed / strided 4×4 convolutions, depth from the "
             "resolution), not the paper's ResNets; φ(x) is the last convolution's output, summed over space for the "
             "projection and flattened for ψ.",
-            "The MNIST preset runs one D step per G step (n_dis 1, as cgan's) on MNIST resized to 32×32 with "
-            "base_channels 32; the paper trains on ImageNet (n_dis 5) and CIFAR-10.",
+            "The MNIST preset runs one D step per G step (n_dis 1, as cgan's) with Adam at 1e-3 for both networks "
+            "(the paper: 2e-4 with n_dis 5), on MNIST resized to 32×32 with base_channels 32; the paper trains on "
+            "ImageNet and CIFAR-10. At 2e-4 and n_dis 1, D wins within 100 iterations on these networks and G "
+            "ignores the class (conditional accuracy 0.26 at 1,000 iterations).",
             "torch's spectral-norm parametrisation runs one power iteration per forward pass in training mode, so a "
             "D step (real and generated batch in two passes) runs two.",
         ),
