@@ -29,7 +29,7 @@ LAYERS = [
     ("evaluation",),
     ("report",),
     ("train",),
-    ("check", "bench"),
+    ("check", "suites"),
     ("api",),
     ("cli",),
 ]

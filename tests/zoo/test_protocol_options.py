@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from ganzoo.harness.bench.suites import load_suites
+from ganzoo.harness.suites.suites import load_suites
 from ganzoo.harness.contract.spec import DataInfo, DataKind
 from ganzoo.zoo.gan import GAN
 from ganzoo.zoo.gdpp import GDPP

@@ -1,7 +1,7 @@
 """Leaderboards rebuilt from committed seed records, and re-checks of a row against them.
 
 ``ganzoo bench --tables-only`` is how docs/benchmarks.md is written: every section between
-``<!-- bench:SUITE -->`` markers comes from ``harness/bench/records/SUITE/`` alone, so a test can
+``<!-- bench:SUITE -->`` markers comes from ``harness/suites/records/SUITE/`` alone, so a test can
 regenerate the document and find no difference. A suite without records gets a section that says so
 and how to make them, never a table whose runs are gone.
 """
@@ -16,8 +16,8 @@ from .records import compare, run_precision, packaged_root, read_records, result
 
 def no_records_text(name: str, suite: Any) -> str:
     return (f"## {name}\n\n{suite.description}\n\nNo committed seed records for this suite yet, so no table: "
-            f"every number published here is regenerated from `harness/bench/records/{name}/`. Make them with "
-            f"`ganzoo bench --suite {name} --records harness/bench/records` (then `ganzoo bench --tables-only "
+            f"every number published here is regenerated from `harness/suites/records/{name}/`. Make them with "
+            f"`ganzoo bench --suite {name} --records harness/suites/records` (then `ganzoo bench --tables-only "
             f"--suite {name} --markdown docs/benchmarks.md`).\n")
 
 

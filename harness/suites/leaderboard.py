@@ -4,8 +4,8 @@ Our number, the published reference and its source sit in adjacent columns, with
 stated; several seeds are shown as mean ± std. Rows are grouped by preset (or model, for smoke
 suites), never mixing two protocols in one column. Entries stopped at their time budget count
 with what they reached and are named under the table; skipped entries are listed with the
-reason. Throughput suites get their own table (``harness.bench.leaderboard_throughput``);
-``harness.bench.tables`` picks the table for a suite's kind.
+reason. Throughput suites get their own table (``harness.suites.leaderboard_throughput``);
+``harness.suites.tables`` picks the table for a suite's kind.
 """
 
 from __future__ import annotations
@@ -155,7 +155,7 @@ def protocol_signature(records: list[dict[str, Any]], metrics: list[str]) -> str
 
 
 def quality_markdown(data: dict[str, Any], title: str | None = None) -> str:
-    """The leaderboard of a quality suite (``harness.bench.tables.markdown`` picks it by suite kind)."""
+    """The leaderboard of a quality suite (``harness.suites.tables.markdown`` picks it by suite kind)."""
     metrics = data.get("metrics") or []
     table = rows(data)
     lines = header_lines(data, title)
@@ -214,7 +214,7 @@ def unit_lines(data: dict[str, Any], metrics: list[str]) -> list[str]:
 def header_lines(data: dict[str, Any], title: str | None) -> list[str]:
     from .records import machine_line
 
-    source = ([f"Regenerated from the committed seed records in `harness/bench/records/{data['suite']}/` "
+    source = ([f"Regenerated from the committed seed records in `harness/suites/records/{data['suite']}/` "
                f"(`ganzoo bench --tables-only --suite {data['suite']}`)."] if data.get("from_records") else [])
     return [f"## {title or data['suite']}", "", data.get("description", ""), "", *source,
             machine_line(data.get("environment", {}))
