@@ -7,7 +7,7 @@ import warnings
 from ..contract import registry
 from ..contract.presets import Preset, all_presets, presets_for
 from ..contract.registry import BrokenPlugin
-from ..contract.spec import ModelSpec
+from ..contract.model_spec import ModelSpec
 from ..data.catalog import DATASETS, PREFIXED
 
 

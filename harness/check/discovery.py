@@ -32,7 +32,7 @@ def check_discovery(session: CheckSession) -> str:
 def check_spec(session: CheckSession) -> str:
     from ..contract.errors import DataError
     from ..data.catalog import dataset_kind
-    from ..contract.spec import ModelSpec
+    from ..contract.model_spec import ModelSpec
 
     session.need_plugin()
     spec, config_cls = session.plugin.spec, session.plugin.cls.Config

@@ -202,7 +202,7 @@ class ContractMonitor:
 
 def guarded_plugin_class(cls: type, monitor: ContractMonitor) -> type:
     """A subclass of the plugin whose entry points (build, phases, steps, sample) run in monitor scopes."""
-    from ..contract.plugin import Phase
+    from ..contract.gan_plugin import Phase
 
     def build(self):
         with monitor.scope_of("build()"):

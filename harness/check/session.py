@@ -130,7 +130,7 @@ class CheckSession:
 
             from ..data.request import DataRequest
             from ..data.catalog import open_dataset
-            from ..contract.plugin import Networks
+            from ..contract.gan_plugin import Networks
 
             self.need_run()
             train = self.run.train
@@ -210,7 +210,7 @@ class CheckSession:
         import torch
 
         from ..contract.context import NoiseSource
-        from ..evaluation.scoring import balanced_labels, eval_mode
+        from ..evaluation.plugin_scoring import balanced_labels, eval_mode
 
         device = torch.device("cpu")
         noise = NoiseSource(device, seed)

@@ -85,8 +85,8 @@ def bench(
 ) -> None:
     """Run a benchmark suite and write its leaderboard (terminal, JSON, Markdown, PNG plots)."""
     from ..suites.executor import ExecutorOptions
-    from ..suites.plots import plots
-    from ..suites.suites import load_suites, run_suite
+    from ..suites.leaderboard_plots import plots
+    from ..suites.runner import load_suites, run_suite
     from ..contract.errors import BenchError
     from ..suites.tables import markdown, write_section
 
@@ -133,7 +133,7 @@ def bench(
         data = run_suite(suite, out=folder, models=models.split(",") if models else None, presets=wanted, resume=resume,
                          data_dir=data_dir, on_record=show, executor=options, overrides=overrides)
     if records is not None and not compare:
-        from ..suites.records import write_record
+        from ..suites.seed_records import write_record
 
         kept = [write_record(records, suite, r, data.get("environment", {})) for r in data["records"]
                 if r["status"] in ("ok", "time-limit", "non-finite")]

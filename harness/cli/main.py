@@ -2,7 +2,7 @@
 ``main()``, which prints the user's errors as one line instead of a traceback.
 
 Each command lives in its own module and is registered here, in the order ``ganzoo --help`` lists
-them: :mod:`.catalog` (list, show, presets), :mod:`.run`, :mod:`.bench`, :mod:`.eval` (eval and
+them: :mod:`.list_show_presets` (list, show, presets), :mod:`.run`, :mod:`.bench`, :mod:`.eval` (eval and
 classifier train), :mod:`.sample`, :mod:`.export`, :mod:`.report`, :mod:`.translate` and :mod:`.check`. The
 command modules never import this one; what they share is in :mod:`.common`. Command modules import only
 typer and rich at module level (torch, matplotlib and the registry load inside the commands), so
@@ -50,7 +50,7 @@ def _options(show_version: Annotated[Optional[bool], typer.Option(
 def _register_commands() -> None:
     """Commands that live in their own modules (one file, one idea)."""
     from .bench import bench
-    from .catalog import list_models, list_presets, show
+    from .list_show_presets import list_models, list_presets, show
     from .check import check
     from .eval import classifier_train, eval_command
     from .export import export

@@ -15,8 +15,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ..contract.plugin import Batch
-from ..contract.spec import DataInfo
+from ..contract.gan_plugin import Batch
+from ..contract.model_spec import DataInfo
 
 
 class DataSource(ABC):

@@ -12,7 +12,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..contract.spec import DataKind
+from ..contract.model_spec import DataKind
 from .base import DataSource
 from ..contract.errors import DataError
 from .mixtures import MIXTURES, MixtureSource

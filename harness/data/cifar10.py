@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from ..contract.errors import DataError
-from .cache import Decoded, fingerprint, load_or_build
+from .decoded_cache import Decoded, fingerprint, load_or_build
 from .download import download, md5
 from .folder import EXTENSIONS, decode_listing, scan
 from .holdout import hold_out

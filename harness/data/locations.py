@@ -36,7 +36,7 @@ def cache_root() -> Path:
 
 
 def decoded_cache_dir() -> Path:
-    """Where decoded datasets are stored as uint8 tensors (see ``harness.data.cache``)."""
+    """Where decoded datasets are stored as uint8 tensors (see ``harness.data.decoded_cache``)."""
     return cache_root() / "decoded"
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..contract.errors import DataError
-from .cache import Decoded, fingerprint, load_or_build
+from .decoded_cache import Decoded, fingerprint, load_or_build
 from .holdout import hold_out
 from .locations import data_root
 from .mnist_files import FILES, MIRRORS, _find, available_splits, load_mnist

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor
 
-from ..contract.plugin import Batch
+from ..contract.gan_plugin import Batch
 from ..contract.errors import DataError
 from .holdout import hold_out
 from .mnist import load_digits

@@ -17,8 +17,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..contract.plugin import Batch
-from ..contract.spec import DataInfo, DataKind
+from ..contract.gan_plugin import Batch
+from ..contract.model_spec import DataInfo, DataKind
 from .base import DataSource
 from ..contract.errors import DataError
 from .tensor_source import ImageTensorSource

@@ -13,7 +13,7 @@ from .inception_score import inception_score
 from .kid import kernel_inception_distance
 from .prdc import density_coverage, prdc, prdc_by_k, precision_recall
 from .protocol import MetricValue, Protocol
-from .registry import MetricInputs, applicable_metrics, compute_metrics, list_metrics, register_metric
+from .metric_registry import MetricInputs, applicable_metrics, compute_metrics, list_metrics, register_metric
 from .stacked_mnist import conditional_accuracy, stacked_mnist_modes
 
 __all__ = [

@@ -6,7 +6,7 @@ from torch import Tensor
 
 from ..contract.errors import MetricError
 from .extractors import FeatureExtractor
-from .registry import MetricInputs
+from .metric_registry import MetricInputs
 from .stacked_mnist import DigitClassifier
 
 

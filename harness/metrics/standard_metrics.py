@@ -12,7 +12,7 @@ from .inception_score import DEFAULT_SEED as IS_DEFAULT_SEED
 from .inception_score import DEFAULT_SPLITS, inception_score
 from .prdc import DENSITY_COVERAGE_K, PRECISION_RECALL_K, prdc_by_k
 from .protocol import MetricValue
-from .registry import MetricInputs, register_metric
+from .metric_registry import MetricInputs, register_metric
 from .stacked_mnist import conditional_accuracy, stacked_mnist_modes
 
 

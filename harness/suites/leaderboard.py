@@ -91,7 +91,7 @@ def rows(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _matches(reference: dict[str, Any], row: dict[str, Any]) -> bool:
-    from .suites import Reference
+    from .runner import Reference
 
     return Reference.model_validate(reference).matches(row["entry"], row["model"], row["dataset"])
 
@@ -212,7 +212,7 @@ def unit_lines(data: dict[str, Any], metrics: list[str]) -> list[str]:
 
 
 def header_lines(data: dict[str, Any], title: str | None) -> list[str]:
-    from .records import machine_line
+    from .seed_records import machine_line
 
     source = ([f"Regenerated from the committed seed records in `harness/suites/records/{data['suite']}/` "
                f"(`ganzoo bench --tables-only --suite {data['suite']}`)."] if data.get("from_records") else [])

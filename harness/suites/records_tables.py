@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .records import compare, run_precision, packaged_root, read_records, results_from_records, suites_with_records
+from .seed_records import compare, run_precision, packaged_root, read_records, results_from_records, suites_with_records
 
 
 def no_records_text(name: str, suite: Any) -> str:
@@ -64,7 +64,7 @@ def _chosen(suites: dict[str, Any], suite: str, markdown_path: Path | None, fold
 def rebuild_tables(suites: dict[str, Any], suite: str, markdown_path: Path | None,
                    folder: Path | None = None) -> list[str]:
     """Rewrite the chosen suites' sections (and plots) of ``markdown_path`` from records; or print them."""
-    from .plots import plots
+    from .leaderboard_plots import plots
     from .tables import write_section
 
     done = []

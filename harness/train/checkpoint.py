@@ -275,8 +275,8 @@ def load_networks(run_dir: Path | str, which: str | int | Path = "last", device:
     """
     from ..contract import registry
     from ..contract.config import RunConfig
-    from ..contract.plugin import Networks
-    from ..contract.spec import DataInfo
+    from ..contract.gan_plugin import Networks
+    from ..contract.model_spec import DataInfo
     from ..contract.tricks_config import TricksConfig
     from .config_diff import config_changes
 

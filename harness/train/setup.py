@@ -18,7 +18,7 @@ from accelerate.utils import set_seed
 
 from ..contract.config import DEFAULT_GENERATOR, RunConfig
 from ..contract.context import TrainingContext
-from ..contract.plugin import Networks
+from ..contract.gan_plugin import Networks
 from ..contract.registry import LoadedPlugin
 from ..data.catalog import open_dataset
 from ..data.request import DataRequest
@@ -38,7 +38,7 @@ from .lazy_r1 import with_lazy_r1
 from .maintenance import Maintenance
 from .phase_step import PhaseStepper
 from .precision import precision_for
-from .records import LogWindow
+from .log_records import LogWindow
 from .run_state import RunState
 from .tricks import DiscriminatorView
 

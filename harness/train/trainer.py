@@ -19,7 +19,7 @@ from typing import Any
 from rich.console import Console
 
 from ..contract.config import RunConfig
-from ..contract.plugin import Batch, Networks, Phase
+from ..contract.gan_plugin import Batch, Networks, Phase
 from ..contract.registry import LoadedPlugin
 from ..report.progress import TrainingProgress
 from ..report.rundir import RunDir, out_of_space

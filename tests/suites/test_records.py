@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from ganzoo.harness.suites.records import FORMAT, compare, file_name, make_record, packaged_root, read_records
+from ganzoo.harness.suites.seed_records import FORMAT, compare, file_name, make_record, packaged_root, read_records
 from ganzoo.harness.suites.records_tables import section_text
-from ganzoo.harness.suites.suites import load_suites
+from ganzoo.harness.suites.runner import load_suites
 
 from ..cli_helpers import ganzoo_here
 

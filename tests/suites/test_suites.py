@@ -5,11 +5,11 @@ import json
 
 import pytest
 
-from ganzoo.harness.suites import suites as bench
+from ganzoo.harness.suites import runner as bench
 from ganzoo.harness.contract import presets
-from ganzoo.harness.suites.suites import load_suites, run_suite
+from ganzoo.harness.suites.runner import load_suites, run_suite
 from ganzoo.harness.contract.errors import BenchError
-from ganzoo.harness.suites.plots import plots
+from ganzoo.harness.suites.leaderboard_plots import plots
 from ganzoo.harness.suites.leaderboard import rows
 from ganzoo.harness.suites.tables import markdown
 
@@ -408,7 +408,7 @@ def test_an_interrupted_entry_stops_the_suite_and_is_run_again_on_resume(tmp_pat
 
 def test_an_attempt_that_cannot_be_resumed_is_started_afresh(tmp_path, monkeypatch):
     """A stopped attempt whose preset changed since (or that finished) is not this entry: a new directory."""
-    from ganzoo.harness.suites.suites import unfinished_attempt
+    from ganzoo.harness.suites.runner import unfinished_attempt
 
     base = tmp_path / "runs" / "gan_ring-seed0"
     assert unfinished_attempt(base) is None

@@ -11,8 +11,8 @@ from torch import Tensor, nn
 from ..data.base import DataSource
 from ..data.mixtures import MixtureSource
 from ..metrics.mixture import mixture_scores
-from ..contract.plugin import GANPlugin, Networks
-from ..contract.spec import DataKind
+from ..contract.gan_plugin import GANPlugin, Networks
+from ..contract.model_spec import DataKind
 from .sampling import balanced_labels, eval_mode, generate  # noqa: F401 - re-exported
 
 

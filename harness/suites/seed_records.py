@@ -104,7 +104,7 @@ def results_from_records(suite_name: str, suite: Any, records: list[dict[str, An
 
     The suite's text, references and notes come from registry.toml as it is now; the environment is
     the one the records share (or, when they differ, the first one's with the list of machines)."""
-    from .suites import Results
+    from .runner import Results
 
     order = {preset: i for i, preset in enumerate(suite.presets)}
     records = sorted(records, key=lambda r: (order.get(r.get("preset"), len(order)), r.get("seed", 0), r["key"]))

@@ -187,7 +187,7 @@ def run_entry(entry: dict[str, Any], suite: Suite, out: Path, data_dir: Path | N
     run_dir = earlier or fresh_dir(base)
     try:
         if suite.kind == "throughput":
-            from .throughput import run_throughput_entry
+            from .throughput_entry import run_throughput_entry
 
             record.update(run_throughput_entry(entry, run_dir, steps=suite.steps, batch_size=suite.batch_size,
                                                data_dir=data_dir, time_limit_s=suite.measure_s or suite.budget_s,
