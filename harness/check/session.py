@@ -102,7 +102,7 @@ class CheckSession:
     def _synthetic_if_absent(self) -> None:
         from ..contract.errors import DataError
         from ..data.catalog import SYNTHETIC, dataset_kind, open_dataset
-        from ..data.request import DataRequest
+        from ..data.base import DataRequest
         from ..train.resolve import resolve_run
 
         train = self.run.train
@@ -128,7 +128,7 @@ class CheckSession:
         if self._built is None:
             from accelerate.utils import set_seed
 
-            from ..data.request import DataRequest
+            from ..data.base import DataRequest
             from ..data.catalog import open_dataset
             from ..contract.gan_plugin import Networks
 

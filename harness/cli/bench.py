@@ -88,7 +88,7 @@ def bench(
     from ..suites.leaderboard_plots import plots
     from ..suites.runner import load_suites, run_suite
     from ..contract.errors import BenchError
-    from ..suites.tables import markdown, write_section
+    from ..suites.leaderboard import markdown, write_section
 
     suites = load_suites()
     if tables_only:

@@ -67,7 +67,7 @@ def render_view_file(plugin: GANPlugin, nets: Networks, view: str, out: Path, se
 
 
 def _scatter(points: torch.Tensor, path: Path, title: str) -> None:
-    from ..report.figures import figure
+    from ..report.plots import figure
 
     path.parent.mkdir(parents=True, exist_ok=True)
     fig = figure(figsize=(5, 5), dpi=100)

@@ -13,10 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..contract.model_spec import DataKind
-from .base import DataSource
+from .base import DataRequest, DataSource
 from ..contract.errors import DataError
 from .mixtures import MIXTURES, MixtureSource
-from .request import DataRequest
 from .splits import DataWarning
 
 

@@ -26,7 +26,7 @@ from .splits import DataWarning
 from .tensor_source import ImageTensorSource
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .request import DataRequest
+    from .base import DataRequest
 
 EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".pgm", ".png", ".ppm", ".tif", ".tiff", ".webp")
 DEFAULT_RESOLUTION = 64

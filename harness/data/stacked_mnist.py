@@ -25,7 +25,7 @@ from .mnist import load_digits
 from .tensor_source import ImageTensorSource, to_unit_range
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .request import DataRequest
+    from .base import DataRequest
 
 DEFAULT_SIZE = 50_000
 NUM_MODES = 1000

@@ -24,7 +24,7 @@ from ..contract.errors import DataError
 from .tensor_source import ImageTensorSource
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .request import DataRequest
+    from .base import DataRequest
 
 #: domain B's order is seeded with the run's seed plus this, so A and B are shuffled independently
 B_SEED_OFFSET = 1_000_003

@@ -23,7 +23,7 @@ def no_records_text(name: str, suite: Any) -> str:
 
 def section_text(name: str, suite: Any, folder: Path | None = None) -> tuple[str, dict[str, Any] | None]:
     """The Markdown section of one suite from its records (and the data it was drawn from, if any)."""
-    from .tables import markdown
+    from .leaderboard import markdown
 
     records = read_records(name, folder)
     if not records:
@@ -65,7 +65,7 @@ def rebuild_tables(suites: dict[str, Any], suite: str, markdown_path: Path | Non
                    folder: Path | None = None) -> list[str]:
     """Rewrite the chosen suites' sections (and plots) of ``markdown_path`` from records; or print them."""
     from .leaderboard_plots import plots
-    from .tables import write_section
+    from .leaderboard import write_section
 
     done = []
     for name in _chosen(suites, suite, markdown_path, folder):

@@ -24,7 +24,7 @@ from ..report.trackers import RunTracker
 from . import state
 from .evaluator import RunEvaluator
 from .interrupts import TIME_LIMIT, StopRequest
-from .locations import recorded_locations
+from .resume import recorded_locations
 from .log_records import progress_stats
 from .run_state import RunState
 

@@ -21,7 +21,7 @@ from ..contract.context import TrainingContext
 from ..contract.gan_plugin import Networks
 from ..contract.registry import LoadedPlugin
 from ..data.catalog import open_dataset
-from ..data.request import DataRequest
+from ..data.base import DataRequest
 from ..report.diagnostics import EarlyWarnings, SpectralEstimator
 from ..report.rundir import RunDir
 from ..report.throughput import Throughput

@@ -10,8 +10,7 @@ from ganzoo.harness.contract import presets
 from ganzoo.harness.suites.runner import load_suites, run_suite
 from ganzoo.harness.contract.errors import BenchError
 from ganzoo.harness.suites.leaderboard_plots import plots
-from ganzoo.harness.suites.leaderboard import rows
-from ganzoo.harness.suites.tables import markdown
+from ganzoo.harness.suites.leaderboard import markdown, rows
 
 
 def test_shipped_suites_validate():

@@ -18,7 +18,7 @@ from torch import nn
 from ganzoo.harness.train import checkpoint
 from ganzoo.harness.contract.context import NoiseSource
 from ganzoo.harness.contract.errors import ConfigError, DataError
-from ganzoo.harness.data.request import DataRequest
+from ganzoo.harness.data.base import DataRequest
 from ganzoo.harness.data.catalog import dataset_kind, open_dataset
 from ganzoo.harness.data.mnist_files import load_mnist
 from ganzoo.harness.data.mnist_pairs import split_halves, thicken
