@@ -386,9 +386,9 @@ ERRORS_MODULE = HARNESS / "contract" / "errors.py"
 INTERNAL_EXCEPTIONS = {
     "train/guard.py:RollbackRequest": "the guard asks the loop to roll back; the loop catches it",
     "check/monitor.py:ContractViolation": "raised in plugin code under `ganzoo check`, reported as a failed check",
-    "check/outcomes.py:Skip": "a conformance check's outcome, caught by the check session",
-    "check/outcomes.py:Fail": "a conformance check's outcome, caught by the check session",
-    "check/outcomes.py:Warn": "a conformance check's outcome, caught by the check session",
+    "check/session.py:Skip": "a conformance check's outcome, caught by the check session",
+    "check/session.py:Fail": "a conformance check's outcome, caught by the check session",
+    "check/session.py:Warn": "a conformance check's outcome, caught by the check session",
     "check/pytest_plugin.py:ConformanceFailure": "pytest reports it as the failed conformance item",
 }
 _BUILTIN_EXCEPTIONS = {name for name, value in vars(builtins).items()

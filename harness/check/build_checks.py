@@ -10,8 +10,7 @@ from __future__ import annotations
 import sys
 
 from .monitor import ContractViolation
-from .outcomes import Fail, Skip, error_text
-from .session import CheckSession
+from .session import CheckSession, Fail, Skip, error_text
 
 SAMPLES = 16  # samples drawn by the samples and seed checks
 RANGE_TOLERANCE = 1e-5

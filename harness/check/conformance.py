@@ -36,8 +36,9 @@ The checks live one family to a module of this package, each a function of the s
 :class:`~.session.CheckSession` (the loaded plugin, the check configuration, the built networks, the
 fp32 run): :mod:`.discovery` (discovery, spec, presets), :mod:`.build_checks` (build, contract,
 samples, seed), :mod:`.training_checks` (fp32, bf16), :mod:`.tricks_check`, :mod:`.resume_check` and
-:mod:`.data_parallel`. :mod:`.monitor` observes the contract (how, it explains) and :mod:`.outcomes` holds how a check ends. This module
-holds the list of checks, the report types and :func:`run_checks`, and is the one to import from.
+:mod:`.data_parallel`. :mod:`.monitor` observes the contract (how, it explains) and :mod:`.session` holds
+what the checks share, how a check ends included. This module holds the list of checks, the report
+types and :func:`run_checks`, and is the one to import from.
 """
 
 from __future__ import annotations
@@ -54,9 +55,8 @@ from . import build_checks, data_parallel, discovery, resume_check, training_che
 from .build_checks import RANGE_TOLERANCE, SAMPLES
 from .data_parallel import DATA_PARALLEL_TIMEOUT_S
 from .monitor import ContractMonitor, ContractViolation, guarded_plugin_class
-from .outcomes import Fail, Skip, Warn, error_text
+from .session import CHECK_TRAIN, CheckSession, Fail, Skip, Warn, error_text
 from .resume_check import training_state_difference
-from .session import CHECK_TRAIN, CheckSession
 
 __all__ = ["CHECKS", "CHECK_TRAIN", "DATA_PARALLEL_TIMEOUT_S", "RANGE_TOLERANCE", "SAMPLES", "CheckResult",
            "ContractMonitor", "ContractViolation", "Fail", "Report", "Skip", "Status", "Warn",

@@ -9,8 +9,7 @@ from __future__ import annotations
 import json
 
 from .monitor import guarded_plugin_class
-from .outcomes import Fail, Warn, error_text
-from .session import CheckSession
+from .session import CheckSession, Fail, Warn, error_text
 
 
 def check_discovery(session: CheckSession) -> str:

@@ -22,6 +22,7 @@ from ..contract.gan_plugin import Batch
 from ..contract.model_spec import DataInfo
 
 
+@dataclass(frozen=True)
 class DataRequest:
     """Everything an opener may need; image openers use the fields points ignore."""
 

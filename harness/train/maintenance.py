@@ -23,7 +23,7 @@ from ..report.progress import TrainingProgress
 from ..report.trackers import RunTracker
 from . import state
 from .evaluator import RunEvaluator
-from .interrupts import TIME_LIMIT, StopRequest
+from .process_control import TIME_LIMIT, StopRequest
 from .resume import recorded_locations
 from .log_records import progress_stats
 from .run_state import RunState

@@ -24,7 +24,7 @@ from ..contract.errors import PluginContractError
 from .conflicts import ConflictWatch
 from .distributed import Distributed
 from .guard import NonFiniteEvent, NonFiniteGuard
-from .interrupts import StopRequest
+from .process_control import StopRequest
 from .precision import PrecisionChoice, PrecisionPolicy
 from .log_records import LogWindow
 

@@ -33,7 +33,7 @@ from .distributed import Distributed
 from .ema import GeneratorEMA
 from .evaluator import RunEvaluator
 from .guard import NonFiniteGuard
-from .interrupts import StopRequest
+from .process_control import StopRequest
 from .lazy_r1 import with_lazy_r1
 from .maintenance import Maintenance
 from .phase_step import PhaseStepper
