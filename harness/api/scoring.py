@@ -27,7 +27,8 @@ from ..data.catalog import dataset_kind, open_dataset
 from ..data.base import DataRequest
 from ..evaluation.external import Samples, image_extractor, read_samples, score_samples
 from ..evaluation.images import choose_plan, evaluate_images
-from ..evaluation.plugin_scoring import balanced_labels, evaluate_with_protocols, generate
+from ..evaluation.plugin_scoring import evaluate_with_protocols
+from ..evaluation.sampling import balanced_labels, generate
 from ..report.rundir import write_json_atomic
 from ..train.checkpoint import load_networks, pick_generator
 from ..train.evaluator import EVAL_SEED_OFFSET

@@ -240,7 +240,7 @@ class CheckSession:
         import torch
 
         from ..contract.context import NoiseSource
-        from ..evaluation.plugin_scoring import balanced_labels, eval_mode
+        from ..evaluation.sampling import balanced_labels, eval_mode
 
         device = torch.device("cpu")
         noise = NoiseSource(device, seed)

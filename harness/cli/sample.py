@@ -35,7 +35,7 @@ def render_samples(plugin: GANPlugin, nets: Networks, out: Path, n: int = 64, cl
     from ..contract.model_spec import DataKind
     from ..evaluation.sampling import sample_labels
     from ..contract.errors import SampleError
-    from ..evaluation.plugin_scoring import generate
+    from ..evaluation.sampling import generate
     from ..report.plots import image_grid
 
     if n < 1:

@@ -14,7 +14,7 @@ from ..data.mixtures import MixtureSource
 from ..metrics.mixture import mixture_scores
 from ..contract.gan_plugin import GANPlugin, Networks
 from ..contract.model_spec import DataKind
-from .sampling import balanced_labels, eval_mode, generate  # noqa: F401 - re-exported
+from .sampling import balanced_labels, eval_mode, generate
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..metrics.label_preservation import Direction, LabelPreservation
