@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from ganzoo.harness.evaluation.translation import evaluate_translator
+from ganzoo.harness.evaluation.plugin_scoring import evaluate_translator
 from ganzoo.harness.report.plots import image_grid
 from ganzoo.harness.train.resolve import resolve_run
 from ganzoo.harness.report.rundir import RunDir

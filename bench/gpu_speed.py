@@ -25,7 +25,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.careful_loop import CarefulLoop  # noqa: E402
-from ganzoo.harness.contract.spec import DataKind  # noqa: E402
+from ganzoo.harness.contract.model_spec import DataKind  # noqa: E402
 from ganzoo.harness.data.catalog import DatasetEntry, register_dataset  # noqa: E402
 from ganzoo.harness.data.tensor_source import ImageTensorSource  # noqa: E402
 from ganzoo.harness.report.rundir import RunDir  # noqa: E402

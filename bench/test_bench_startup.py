@@ -3,7 +3,7 @@
 Run with ``pytest bench/test_bench_startup.py`` (add ``-s`` to see the one-line summaries). Each round
 starts a fresh interpreter, as a shell does. Targets on an idle machine: ``ganzoo --help`` ≤ 0.5 s
 (it must not import torch: ``tests/cli/test_conventions.py`` checks that), ``ganzoo list`` ≤ 2 s.
-``list`` answers from its remembered listing (``harness/cli/listing.py``); ``list (first call)``
+``list`` answers from its remembered listing (``harness/cli/list_cache.py``); ``list (first call)``
 starts from an empty cache each round, so it imports every plugin and torch. On a loaded machine the
 numbers grow with the load; the benchmark prints them with the load average and asserts nothing.
 """

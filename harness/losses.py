@@ -1,4 +1,5 @@
-"""Kept for plugins written against ganzoo 0.1 (``from ganzoo.harness import losses``).
-New code imports ``losses`` from ``ganzoo.harness.plugin``."""
+"""ganzoo 0.1's ``ganzoo.harness.losses``: now ``contract/gan_losses.py`` (see :mod:`ganzoo.harness.compat`)."""
 
-from .contract.losses import *  # noqa: F403
+from .compat import alias
+
+alias(__name__)  # this import path is now that module itself

@@ -10,10 +10,10 @@ The zoo uses only this module, exactly like a third party. The definitions live 
 ``harness.contract`` (docs/architecture.md); the names here are the stable public surface.
 """
 
-from .contract import losses
-from .contract.plugin import (AfterStepFn, Batch, GANPlugin, Networks, OptimizerSpec, Phase, PhaseResult,
+from .contract import gan_losses as losses
+from .contract.gan_plugin import (AfterStepFn, Batch, GANPlugin, Networks, OptimizerSpec, Phase, PhaseResult,
                               PlateauSpec, SampleContext, SampleView, StepContext, StepFn)
-from .contract.spec import DataInfo, DataKind, Family, ModelConfig, ModelSpec
+from .contract.model_spec import DataInfo, DataKind, Family, ModelConfig, ModelSpec
 from .contract.tricks_config import TricksConfig
 
 __all__ = ["AfterStepFn", "Batch", "DataInfo", "DataKind", "Family", "GANPlugin", "ModelConfig", "ModelSpec", "Networks",

@@ -1,6 +1,5 @@
-"""Kept for plugins written against ganzoo 0.1 (``from ganzoo.harness.spec import ModelSpec``).
-New code imports from ``ganzoo.harness.plugin``."""
+"""ganzoo 0.1's ``ganzoo.harness.spec``: now ``contract/model_spec.py`` (see :mod:`ganzoo.harness.compat`)."""
 
-from .contract.spec import DataInfo, DataKind, Family, ModelConfig, ModelSpec
+from .compat import alias
 
-__all__ = ["DataInfo", "DataKind", "Family", "ModelConfig", "ModelSpec"]
+alias(__name__)  # this import path is now that module itself

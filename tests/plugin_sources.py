@@ -1,7 +1,7 @@
 """Source code of third-party test plugins: one good, several broken in distinct ways."""
 
 GOOD = '''
-from ganzoo.harness.contract.spec import DataKind, Family, ModelSpec
+from ganzoo.harness.contract.model_spec import DataKind, Family, ModelSpec
 from ganzoo.zoo.gan import GAN
 
 class TinyGAN(GAN):
@@ -14,7 +14,7 @@ import not_a_real_module_xyz
 '''
 
 BAD_SPEC = '''
-from ganzoo.harness.contract.spec import DataKind, Family, ModelSpec
+from ganzoo.harness.contract.model_spec import DataKind, Family, ModelSpec
 from ganzoo.zoo.gan import GAN
 
 class BadSpec(GAN):

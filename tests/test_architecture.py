@@ -29,7 +29,7 @@ LAYERS = [
     ("evaluation",),
     ("report",),
     ("train",),
-    ("check", "bench"),
+    ("check", "suites"),
     ("api",),
     ("cli",),
 ]
@@ -159,6 +159,42 @@ def test_harness_top_level_stays_small_and_modules_stay_readable():
     assert not long, f"modules over {MAX_LINES} lines: {long}"
 
 
+#: basenames that may repeat, each with the reason; a module's name says what it holds, so that
+#: `harness/x/records.py` and `harness/y/records.py` never need their folder to tell them apart.
+#: (The 0.1 import paths harness/spec.py and harness/losses.py need no entry: their modules now
+#: live in contract/ as model_spec.py and gan_losses.py.)
+SHARED_BASENAMES: dict[str, str] = {}
+#: files whose name is fixed by Python, not chosen: a package's __init__ and a package's __main__
+PYTHON_NAMES = {"__init__.py", "__main__.py"}
+
+
+def repeated_basenames(paths: Iterable[str], allowed: dict[str, str] = SHARED_BASENAMES) -> dict[str, list[str]]:
+    """Basenames held by more than one module (``{"records.py": ["suites/records.py", "train/records.py"]}``)."""
+    by_name: dict[str, list[str]] = {}
+    for path in paths:
+        name = path.rsplit("/", 1)[-1]
+        if name not in PYTHON_NAMES and name not in allowed:
+            by_name.setdefault(name, []).append(path)
+    return {name: sorted(found) for name, found in by_name.items() if len(found) > 1}
+
+
+def test_no_two_modules_share_a_basename():
+    paths = [p.relative_to(HARNESS.parent).as_posix() for root in ("harness", "zoo")
+             for p in (HARNESS.parent / root).rglob("*.py")]
+    repeated = repeated_basenames(paths)
+    assert not repeated, ("modules with the same name (name each for what it holds, or add it to "
+                          f"SHARED_BASENAMES with the reason): {repeated}")
+    assert all(reason for reason in SHARED_BASENAMES.values()), "every allowed repeat says why"
+
+
+def test_the_basename_rule_finds_a_repeat():
+    paths = ["harness/suites/records.py", "harness/train/records.py", "harness/train/__init__.py",
+             "harness/check/__init__.py", "zoo/gan.py", "harness/train/gan.py"]
+    assert repeated_basenames(paths) == {"records.py": ["harness/suites/records.py", "harness/train/records.py"],
+                                         "gan.py": ["harness/train/gan.py", "zoo/gan.py"]}
+    assert repeated_basenames(paths, {"records.py": "why", "gan.py": "why"}) == {}
+
+
 @pytest.mark.parametrize("folder", ["zoo", "examples/plugin-template/src"])
 def test_zoo_and_template_use_only_the_public_plugin_module(folder):
     root = HARNESS.parent / folder
@@ -175,8 +211,11 @@ def test_zoo_and_template_use_only_the_public_plugin_module(folder):
 
 
 def test_published_import_paths_still_work():
-    """docs/plugins.md of ganzoo 0.1 published these; third-party plugins rely on them."""
-    from ganzoo.harness import losses
+    """docs/plugins.md of ganzoo 0.1 published these; third-party plugins rely on them. harness/compat.py
+    keeps them: each old path is the module now behind it, so old and new plugins share every class."""
+    import ganzoo.harness.spec
+    from ganzoo.harness import compat, losses
+    from ganzoo.harness.contract import gan_losses, model_spec
     from ganzoo.harness.plugin import GANPlugin, Phase, PhaseResult
     from ganzoo.harness.spec import DataKind, Family, ModelConfig, ModelSpec
 
@@ -185,6 +224,20 @@ def test_published_import_paths_still_work():
     assert plugin.ModelSpec is ModelSpec and plugin.DataKind is DataKind and plugin.Family is Family
     assert plugin.ModelConfig is ModelConfig and plugin.losses.hinge_generator is losses.hinge_generator
     assert GANPlugin and Phase and PhaseResult
+    assert ganzoo.harness.spec is model_spec and losses is gan_losses and plugin.losses is gan_losses
+    assert set(compat.MODULES) == {"ganzoo.harness.spec", "ganzoo.harness.losses"}
+
+
+def test_the_compatibility_paths_are_one_line_each_and_nothing_else_re_exports():
+    """The 0.1 shims live in compat.py: harness/spec.py and losses.py only alias, and no harness module
+    re-exports another's names for old callers (``# noqa: F401 - re-exported``)."""
+    for name in ("spec", "losses"):
+        code = [line for line in (HARNESS / f"{name}.py").read_text().splitlines()
+                if line.strip() and not line.startswith(('"""', "from .compat import alias"))]
+        assert code == ["alias(__name__)  # this import path is now that module itself"], code
+    re_exports = [f"{path.relative_to(HARNESS)}:{n}" for path in HARNESS.rglob("*.py")
+                  for n, line in enumerate(path.read_text().splitlines(), 1) if "re-export" in line and "noqa" in line]
+    assert not re_exports, re_exports
 
 
 # -- the training loop ------------------------------------------------------------------------------
@@ -386,9 +439,9 @@ ERRORS_MODULE = HARNESS / "contract" / "errors.py"
 INTERNAL_EXCEPTIONS = {
     "train/guard.py:RollbackRequest": "the guard asks the loop to roll back; the loop catches it",
     "check/monitor.py:ContractViolation": "raised in plugin code under `ganzoo check`, reported as a failed check",
-    "check/outcomes.py:Skip": "a conformance check's outcome, caught by the check session",
-    "check/outcomes.py:Fail": "a conformance check's outcome, caught by the check session",
-    "check/outcomes.py:Warn": "a conformance check's outcome, caught by the check session",
+    "check/session.py:Skip": "a conformance check's outcome, caught by the check session",
+    "check/session.py:Fail": "a conformance check's outcome, caught by the check session",
+    "check/session.py:Warn": "a conformance check's outcome, caught by the check session",
     "check/pytest_plugin.py:ConformanceFailure": "pytest reports it as the failed conformance item",
 }
 _BUILTIN_EXCEPTIONS = {name for name, value in vars(builtins).items()

@@ -26,13 +26,18 @@ docs/python-api.md is the guide (its examples run in the test suite).
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
+from ..contract import registry
 from ..contract.errors import (ArtifactError, CheckpointError, ConfigError, DataError, GanzooError, MetricError,
                                NonFiniteStop, PresetError, RegistryError, RunDirError, SampleError, SamplesError,
                                TrackerError)
-from .catalog import datasets, models, presets
+from ..contract.model_spec import ModelSpec
+from ..contract.presets import Preset, all_presets, presets_for
+from ..contract.registry import BrokenPlugin
+from ..data.catalog import DATASETS, PREFIXED
 from .generator import Generator, load
 from .scoring import evaluate
 from .training import Run, train
@@ -44,6 +49,34 @@ def export(run: Any, out: str | Path, which: str | None = None, checkpoint: str 
     Returns the artifact's metadata with ``file_sha256``: publish that hash beside the file, and
     ``ganzoo.load(file, sha256=...)`` checks it."""
     return load(run, which, checkpoint=checkpoint).save(out)
+
+
+# -- what is installed (``ganzoo list``/``presets``) ------------------------------------------------------
+def models() -> dict[str, ModelSpec]:
+    """Every working model plugin, built-in and third-party, by name → its spec (title, paper, data kinds, …).
+
+    A broken plugin is left out with a warning that says why, as ``ganzoo list`` shows it."""
+    working, problems = registry.discover()
+    for problem in problems:
+        reason = (f"broken plugin {problem.source.name} ({problem.source.describe()}): {problem.reason}"
+                  if isinstance(problem, BrokenPlugin) else f"plugin conflict: {problem}")
+        warnings.warn(reason, RuntimeWarning, stacklevel=2)
+    return {plugin.spec.name: plugin.spec for plugin in working}
+
+
+def presets(model: str | None = None) -> dict[str, Preset]:
+    """Presets by name (``gan/ring`` → model, dataset, train and params values): all, or one model's."""
+    if model is None:
+        return dict(all_presets())
+    registry.get(model)  # an unknown model is a RegistryError naming close matches, not an empty answer
+    return dict(presets_for(model))
+
+
+def datasets() -> dict[str, str]:
+    """Dataset names ``train``/``evaluate`` accept → description (``folder:PATH``-style names included)."""
+    found = {name: entry.description for name, entry in DATASETS.items()}
+    found.update({f"{name}:PATH": entry.description for name, entry in PREFIXED.items()})
+    return found
 
 
 __all__ = [

@@ -30,9 +30,9 @@ import torch
 
 from ..contract import registry
 from ..contract.config import RunConfig
-from ..contract.plugin import GANPlugin, Networks
+from ..contract.gan_plugin import GANPlugin, Networks
 from ..contract.errors import ArtifactError, RegistryError
-from ..contract.spec import DataInfo
+from ..contract.model_spec import DataInfo
 
 FORMAT = "ganzoo-generator"
 VERSION = 1

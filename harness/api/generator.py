@@ -15,8 +15,8 @@ import torch
 from torch import Tensor
 
 from ..contract.config import DEFAULT_GENERATOR, RunConfig
-from ..contract.plugin import GANPlugin, Networks
-from ..contract.spec import DataInfo
+from ..contract.gan_plugin import GANPlugin, Networks
+from ..contract.model_spec import DataInfo
 from ..evaluation.sampling import generate, sample_labels
 from ..contract.errors import ArtifactError, RunDirError, SampleError
 from ..train.checkpoint import NAME, CheckpointStore, load_networks, pick_generator

@@ -22,16 +22,17 @@ import torch
 
 from ..contract.config import DEFAULT_GENERATOR, RunConfig
 from ..contract.errors import ConfigError, MetricError
-from ..contract.spec import DataKind
+from ..contract.model_spec import DataKind
 from ..data.catalog import dataset_kind, open_dataset
-from ..data.request import DataRequest
+from ..data.base import DataRequest
 from ..evaluation.external import Samples, image_extractor, read_samples, score_samples
 from ..evaluation.images import choose_plan, evaluate_images
-from ..evaluation.scoring import balanced_labels, evaluate_with_protocols, generate
+from ..evaluation.plugin_scoring import evaluate_with_protocols
+from ..evaluation.sampling import balanced_labels, generate
 from ..report.rundir import write_json_atomic
 from ..train.checkpoint import load_networks, pick_generator
 from ..train.evaluator import EVAL_SEED_OFFSET
-from ..train.locations import data_dir_for, extractor_weights_for
+from ..train.resume import data_dir_for, extractor_weights_for
 from .generator import Generator
 
 RUN_SEED = 2024  # `ganzoo eval RUN_DIR`'s default seed (noise and reference draw)

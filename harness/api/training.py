@@ -19,9 +19,8 @@ from ..contract.registry import LoadedPlugin
 from ..report.rundir import RunDir, default_run_dir
 from ..report.trackers import parse_log_with
 from ..train.resolve import resolve_run
-from ..train.resume import resume_run
+from ..train.resume import data_dir_for, extractor_weights_for, resume_run
 from ..train.trainer import Trainer
-from ..train.locations import data_dir_for, extractor_weights_for
 
 TRAIN_FLAGS = ("steps", "batch_size", "seed", "precision")  # the train.* settings with options of their own
 

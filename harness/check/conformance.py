@@ -34,10 +34,11 @@ ships a ``NAME/check`` preset with small ones (see ``examples/plugin-template``)
 
 The checks live one family to a module of this package, each a function of the shared
 :class:`~.session.CheckSession` (the loaded plugin, the check configuration, the built networks, the
-fp32 run): :mod:`.discovery` (discovery, spec, presets), :mod:`.build` (build, contract, samples,
-seed), :mod:`.training` (fp32, bf16), :mod:`.tricks`, :mod:`.resume` and :mod:`.data_parallel`. :mod:`.monitor`
-observes the contract (how, it explains) and :mod:`.outcomes` holds how a check ends. This module
-holds the list of checks, the report types and :func:`run_checks`, and is the one to import from.
+fp32 run): :mod:`.discovery` (discovery, spec, presets), :mod:`.build_checks` (build, contract,
+samples, seed), :mod:`.training_checks` (fp32, bf16), :mod:`.tricks_check`, :mod:`.resume_check` and
+:mod:`.data_parallel`. :mod:`.monitor` observes the contract (how, it explains) and :mod:`.session` holds
+what the checks share, how a check ends included. This module holds the list of checks, the report
+types and :func:`run_checks`, and is the one to import from.
 """
 
 from __future__ import annotations
@@ -50,13 +51,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from . import build, data_parallel, discovery, resume, training, tricks
-from .build import RANGE_TOLERANCE, SAMPLES
+from . import build_checks, data_parallel, discovery, resume_check, training_checks, tricks_check
+from .build_checks import RANGE_TOLERANCE, SAMPLES
 from .data_parallel import DATA_PARALLEL_TIMEOUT_S
 from .monitor import ContractMonitor, ContractViolation, guarded_plugin_class
-from .outcomes import Fail, Skip, Warn, error_text
-from .resume import training_state_difference
-from .session import CHECK_TRAIN, CheckSession
+from .session import CHECK_TRAIN, CheckSession, Fail, Skip, Warn, error_text
+from .resume_check import training_state_difference
 
 __all__ = ["CHECKS", "CHECK_TRAIN", "DATA_PARALLEL_TIMEOUT_S", "RANGE_TOLERANCE", "SAMPLES", "CheckResult",
            "ContractMonitor", "ContractViolation", "Fail", "Report", "Skip", "Status", "Warn",
@@ -82,14 +82,14 @@ _RUNS: dict[str, Callable[[CheckSession], str]] = {
     "discovery": discovery.check_discovery,
     "spec": discovery.check_spec,
     "presets": discovery.check_presets,
-    "build": build.check_build,
-    "contract": build.check_contract,
-    "samples": build.check_samples,
-    "seed": build.check_seed,
-    "fp32": training.check_fp32,
-    "bf16": training.check_bf16,
-    "tricks": tricks.check_tricks,
-    "resume": resume.check_resume,
+    "build": build_checks.check_build,
+    "contract": build_checks.check_contract,
+    "samples": build_checks.check_samples,
+    "seed": build_checks.check_seed,
+    "fp32": training_checks.check_fp32,
+    "bf16": training_checks.check_bf16,
+    "tricks": tricks_check.check_tricks,
+    "resume": resume_check.check_resume,
     "data-parallel": data_parallel.check_data_parallel,
 }
 

@@ -15,8 +15,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from .outcomes import Fail, error_text
-from .session import CheckSession
+from .session import CheckSession, Fail, error_text
 
 DATA_PARALLEL_TIMEOUT_S = 300.0
 

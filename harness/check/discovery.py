@@ -9,8 +9,7 @@ from __future__ import annotations
 import json
 
 from .monitor import guarded_plugin_class
-from .outcomes import Fail, Warn, error_text
-from .session import CheckSession
+from .session import CheckSession, Fail, Warn, error_text
 
 
 def check_discovery(session: CheckSession) -> str:
@@ -32,7 +31,7 @@ def check_discovery(session: CheckSession) -> str:
 def check_spec(session: CheckSession) -> str:
     from ..contract.errors import DataError
     from ..data.catalog import dataset_kind
-    from ..contract.spec import ModelSpec
+    from ..contract.model_spec import ModelSpec
 
     session.need_plugin()
     spec, config_cls = session.plugin.spec, session.plugin.cls.Config

@@ -23,14 +23,22 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
-from .outcomes import package_dir, where
+
+def package_dir(module: Any) -> str:
+    return os.path.dirname(os.path.abspath(module.__file__)) + os.sep
+
+
+def where(filename: str, lineno: int) -> str:
+    """``folder/file.py:line``: where plugin code did something, as a check reports it."""
+    parts = Path(filename).parts
+    return f"{'/'.join(parts[-2:])}:{lineno}"
 
 
 class ContractViolation(RuntimeError):
     """Plugin code did something the harness owns (backward, optimizer steps, device moves)."""
-
 
 
 class ContractMonitor:
@@ -202,7 +210,7 @@ class ContractMonitor:
 
 def guarded_plugin_class(cls: type, monitor: ContractMonitor) -> type:
     """A subclass of the plugin whose entry points (build, phases, steps, sample) run in monitor scopes."""
-    from ..contract.plugin import Phase
+    from ..contract.gan_plugin import Phase
 
     def build(self):
         with monitor.scope_of("build()"):

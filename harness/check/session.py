@@ -5,22 +5,52 @@ sampling as the harness does it.
 Each family of checks (discovery, build, training, resume, data-parallel) takes a
 :class:`CheckSession`; a later check reuses what an earlier one built (one fp32 run serves the
 contract, fp32 and resume checks) and skips, naming the culprit, when what it needs failed.
+
+How a check ends is shared by every family too: the :class:`Skip`/:class:`Fail`/:class:`Warn` outcomes
+the session's caller catches, and :func:`error_text`, the one-line, file-and-line text a check reports
+when plugin code raises.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import os
+import traceback
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .monitor import ContractMonitor
-from .outcomes import Skip, error_text
+from .monitor import ContractMonitor, package_dir, where
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..train.trainer import Trainer
+
+
+class Skip(Exception):
+    """A check that cannot run because another one failed; the message names it."""
+
+
+class Fail(Exception):
+    """A failed check with its precise detail."""
+
+
+class Warn(Exception):
+    """A check that passed with a caveat."""
+
+
+def error_text(error: BaseException) -> str:
+    """'Type: message (file:line)', the line being the innermost frame outside torch."""
+    import torch
+
+    torch_dir = package_dir(torch)
+    frames = [f for f in traceback.extract_tb(error.__traceback__)
+              if not os.path.abspath(f.filename).startswith(torch_dir)]
+    location = f" (at {where(frames[-1].filename, frames[-1].lineno)})" if frames else ""
+    message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {message}{location}" if message else f"{type(error).__name__}{location}"
+
 
 #: the most iterations the training checks take to let every interval phase (``Phase.every``) run twice
 MAX_INTERVAL_STEPS = 64
@@ -102,7 +132,7 @@ class CheckSession:
     def _synthetic_if_absent(self) -> None:
         from ..contract.errors import DataError
         from ..data.catalog import SYNTHETIC, dataset_kind, open_dataset
-        from ..data.request import DataRequest
+        from ..data.base import DataRequest
         from ..train.resolve import resolve_run
 
         train = self.run.train
@@ -128,9 +158,9 @@ class CheckSession:
         if self._built is None:
             from accelerate.utils import set_seed
 
-            from ..data.request import DataRequest
+            from ..data.base import DataRequest
             from ..data.catalog import open_dataset
-            from ..contract.plugin import Networks
+            from ..contract.gan_plugin import Networks
 
             self.need_run()
             train = self.run.train
@@ -210,7 +240,7 @@ class CheckSession:
         import torch
 
         from ..contract.context import NoiseSource
-        from ..evaluation.scoring import balanced_labels, eval_mode
+        from ..evaluation.sampling import balanced_labels, eval_mode
 
         device = torch.device("cpu")
         noise = NoiseSource(device, seed)

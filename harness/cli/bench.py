@@ -74,7 +74,7 @@ def bench(
                                                    "run (e.g. wgan-gp/ring)")] = None,
     records: Annotated[Optional[Path], typer.Option("--records", metavar="DIR", help="Also write each finished entry's "
                                                     "seed record into DIR/SUITE/ (the committed ones: "
-                                                    "harness/bench/records); with --compare or --tables-only, read "
+                                                    "harness/suites/records); with --compare or --tables-only, read "
                                                     "records from DIR instead of the packaged ones")] = None,
     tables_only: Annotated[bool, typer.Option("--tables-only", help="Run nothing: rebuild the leaderboard (and with "
                                               "--markdown its section and plots) from the committed seed records; "
@@ -84,17 +84,17 @@ def bench(
                                           "seeds' spread; exit 1 when one does not")] = False,
 ) -> None:
     """Run a benchmark suite and write its leaderboard (terminal, JSON, Markdown, PNG plots)."""
-    from ..bench.executor import ExecutorOptions
-    from ..bench.plots import plots
-    from ..bench.suites import load_suites, run_suite
+    from ..suites.executor import ExecutorOptions
+    from ..suites.leaderboard_plots import plots
+    from ..suites.runner import load_suites, run_suite
     from ..contract.errors import BenchError
-    from ..bench.tables import markdown, write_section
+    from ..suites.leaderboard import markdown, write_section
 
     suites = load_suites()
     if tables_only:
         if compare or resume or entries:
             raise BenchError("--tables-only runs nothing: drop --compare, --resume and --entries")
-        from ..bench.records_tables import rebuild_tables
+        from ..suites.records_tables import rebuild_tables
 
         for written in rebuild_tables(suites, suite, markdown_path, records):
             console.print(written, highlight=False)
@@ -133,13 +133,13 @@ def bench(
         data = run_suite(suite, out=folder, models=models.split(",") if models else None, presets=wanted, resume=resume,
                          data_dir=data_dir, on_record=show, executor=options, overrides=overrides)
     if records is not None and not compare:
-        from ..bench.records import write_record
+        from ..suites.seed_records import write_record
 
         kept = [write_record(records, suite, r, data.get("environment", {})) for r in data["records"]
                 if r["status"] in ("ok", "time-limit", "non-finite")]
         console.print(f"seed records: {len(kept)} written to {records / suite}")
     if compare:
-        from ..bench.records_tables import report_comparison
+        from ..suites.records_tables import report_comparison
 
         if not report_comparison(suite, suites[suite], data, Console(), records):
             raise typer.Exit(1)

@@ -100,9 +100,9 @@ def classifier_train(
 ) -> None:
     """Train (or load from the cache) an MNIST classifier with the shipped one's recipe on this machine's data, and
     print its held-out accuracy. The metrics keep using the shipped classifier unless given these weights."""
-    from ..data.locations import data_root
+    from ..data.storage import data_root
     from ..contract.errors import MetricError
-    from ..metrics.cache import default_cache_dir
+    from ..metrics.protocol import default_cache_dir
     from ..metrics.classifier import train_mnist_classifier
 
     if dataset != "mnist":

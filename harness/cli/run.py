@@ -1,6 +1,6 @@
 """`ganzoo run MODEL`: train a model and write its run directory, in this process or, with
 ``--gpus``/``--processes``/``--num-machines``, as a launched data-parallel run whose workers run
-this same command (see :func:`_worker_command`). torch and the trainer load only when training.
+this same command (``train.launch.worker_command``). torch and the trainer load only when training.
 Options become a run exactly as ``ganzoo.train`` makes one (``api.training.prepare_run`` and
 ``open_trainer``); what only a command has (launching processes, the summary table) stays here.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, NoReturn, Optional
 
 import typer
 from rich.table import Table
@@ -61,10 +61,9 @@ def run(
 
     Ctrl-C (SIGINT) or SIGTERM finishes the current step, writes a checkpoint and exits with code 130; `ganzoo run MODEL --resume RUN_DIR` continues bit for bit.
     """  # noqa: E501 - one paragraph per line: --help wraps it to the terminal
-    from ..report.rundir import RunDir, default_run_dir
-    from ..contract.errors import GanzooError, NonFiniteStop, WorkerLost
-    from ..train.launch import LOST_PEER_EXIT_CODE, is_worker, launch, lost_peer, plan
     from ..api.training import open_trainer, prepare_run
+    from ..contract.errors import GanzooError, NonFiniteStop
+    from ..train.launch import LOST_PEER_EXIT_CODE, is_worker, lost_peer, plan, worker_command
     from ..train.trainer import INTERRUPTED_EXIT_CODE  # torch loads only when training
 
     worker = is_worker()
@@ -75,41 +74,26 @@ def run(
         config, plugin, path = prepare_run(model, dataset=dataset, preset=preset, out=out_dir, resume=resume,
                                            train_overrides=overrides, assignments=assignments or [],
                                            log_with=log_with)
-        if not worker:
-            launch_plan = plan(gpus=gpus, processes=processes, cpu=cpu, num_machines=num_machines,
-                               machine_rank=machine_rank, main_address=main_address, main_port=main_port,
-                               cpu_threads=config.train.cpu_threads, sync_batchnorm=config.train.sync_batchnorm)
-            if launch_plan is not None:
-                if resume is None and machine_rank == 0:
-                    RunDir(path)  # claim it (atomically) before starting anything
-                device = "CPU" if cpu else "GPU"
-                err.print(f"training [bold]{config.model}[/] on [bold]{config.dataset}[/] with "
-                          f"{launch_plan.world_size} {device} processes (global batch {launch_plan.world_size} × "
-                          f"{config.train.batch_size} = {launch_plan.world_size * config.train.batch_size}) → {path}",
-                          highlight=False)
-                command = _worker_command(model, path, resume is not None, dataset=dataset, preset=preset,
-                                          overrides=overrides, assignments=assignments or [], data_dir=data_dir,
-                                          download=download, cpu=cpu, no_progress=no_progress,
-                                          time_limit=time_limit, html=html, log_with=log_with,
-                                          extractor_weights=extractor_weights)
-                try:
-                    code = launch(launch_plan, command)
-                except WorkerLost as error:
-                    flags = f" --gpus {gpus}" if gpus else (f"{' --cpu' if cpu else ''} --processes {processes}"
-                                                             if processes else "")
-                    fail(f"{error}. {resume_advice(Path(path), model, flags)}", code=1)
-                summary_path = Path(path) / "summary.json"
-                if code == 0 and machine_rank == 0 and summary_path.is_file():
-                    print_summary(json.loads(summary_path.read_text()), Path(path))
-                raise typer.Exit(code)
+        if not worker and (launch_plan := plan(
+                gpus=gpus, processes=processes, cpu=cpu, num_machines=num_machines, machine_rank=machine_rank,
+                main_address=main_address, main_port=main_port, cpu_threads=config.train.cpu_threads,
+                sync_batchnorm=config.train.sync_batchnorm)) is not None:
+            command = worker_command(model, path, resume is not None, dataset=dataset, preset=preset,
+                                     overrides=overrides, assignments=assignments or [], data_dir=data_dir,
+                                     download=download, cpu=cpu, no_progress=no_progress, time_limit=time_limit,
+                                     html=html, log_with=log_with, extractor_weights=extractor_weights)
+            flags = f" --gpus {gpus}" if gpus else (f"{' --cpu' if cpu else ''} --processes {processes}"
+                                                     if processes else "")
+            _run_launched(launch_plan, command, config, Path(path), model, claim=resume is None and machine_rank == 0,
+                          resume_flags=flags)
         trainer = open_trainer(config, plugin, path, resume=resume is not None, worker=worker, data_dir=data_dir,
                                download=download, cpu=cpu, progress=not no_progress, time_limit=time_limit,
                                log_with=log_with, extractor_weights=extractor_weights)
-        run_dir = trainer.state.run_dir
         if trainer.state.is_main and not worker:
             action = f"resuming from step {trainer.state.step}" if resume is not None else "training"
             err.print(f"{action} [bold]{config.model}[/] on [bold]{config.dataset}[/]"
-                      f"{f' (preset {config.preset})' if config.preset else ''} → {run_dir.path}", highlight=False)
+                      f"{f' (preset {config.preset})' if config.preset else ''} → {trainer.state.run_dir.path}",
+                      highlight=False)
         summary = trainer.fit()
     except NonFiniteStop as error:  # a GanzooError with its own exit code
         fail(str(error), code=3, quiet=quiet)
@@ -122,31 +106,37 @@ def run(
     if html and trainer.state.is_main:
         from ..report.markdown import write_html
 
-        write_html(run_dir.path)
+        write_html(trainer.state.run_dir.path)
     if summary["status"] == "interrupted":
         raise typer.Exit(INTERRUPTED_EXIT_CODE)
     if not worker:
-        print_summary(summary, run_dir.path)
+        print_summary(summary, trainer.state.run_dir.path)
 
 
-def _worker_command(model: str, path: Path, resume: bool, *, dataset: str | None, preset: str | None,
-                    overrides: dict, assignments: list[str], data_dir: Path | None, download: bool, cpu: bool,
-                    no_progress: bool, time_limit: float | None = None, html: bool = False,
-                    log_with: str | None = None, extractor_weights: Path | None = None) -> list[str]:
-    """The `ganzoo run` arguments every launched process receives (the run directory fixed)."""
-    command = ["run", model, "--resume" if resume else "--out", str(path)]
-    for flag, value in (("--dataset", dataset), ("--preset", preset), ("--steps", overrides.get("steps")),
-                        ("--batch-size", overrides.get("batch_size")), ("--seed", overrides.get("seed")),
-                        ("--precision", overrides.get("precision")), ("--data-dir", data_dir),
-                        ("--time-limit", time_limit), ("--log-with", log_with),
-                        ("--extractor-weights", extractor_weights)):
-        if value is not None:
-            command += [flag, str(value)]
-    for item in assignments:
-        command += ["--set", item]
-    command += [flag for flag, on in (("--download", download), ("--cpu", cpu), ("--no-progress", no_progress),
-                                      ("--html", html)) if on]
-    return command
+def _run_launched(launch_plan, command: list[str], config, path: Path, model: str, *, claim: bool,
+                  resume_flags: str) -> NoReturn:
+    """Train in the plan's processes, each running ``ganzoo COMMAND…`` (``train.launch``), and end with their
+    exit code: claim the run directory (a new run, on machine rank 0), say what starts, and after a
+    successful run print rank 0's summary; a lost worker is one line and the command that resumes."""
+    from ..contract.errors import WorkerLost
+    from ..report.rundir import RunDir
+    from ..train.launch import launch
+
+    if claim:
+        RunDir(path)  # claim it (atomically) before starting anything
+    device = "CPU" if launch_plan.cpu else "GPU"
+    err.print(f"training [bold]{config.model}[/] on [bold]{config.dataset}[/] with "
+              f"{launch_plan.world_size} {device} processes (global batch {launch_plan.world_size} × "
+              f"{config.train.batch_size} = {launch_plan.world_size * config.train.batch_size}) → {path}",
+              highlight=False)
+    try:
+        code = launch(launch_plan, command)
+    except WorkerLost as error:
+        fail(f"{error}. {resume_advice(path, model, resume_flags)}", code=1)
+    summary_path = path / "summary.json"
+    if code == 0 and launch_plan.machine_rank == 0 and summary_path.is_file():
+        print_summary(json.loads(summary_path.read_text()), path)
+    raise typer.Exit(code)
 
 
 def resume_advice(path: Path, model: str, flags: str = "") -> str:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 if TYPE_CHECKING:  # pragma: no cover - torch loads when a grid is drawn, not at `ganzoo --help`
-    from ..contract.plugin import GANPlugin, Networks
+    from ..contract.gan_plugin import GANPlugin, Networks
 
 
 def __getattr__(name: str):
@@ -32,10 +32,10 @@ def __getattr__(name: str):
 def render_samples(plugin: GANPlugin, nets: Networks, out: Path, n: int = 64, class_index: int | None = None,
                    seed: int = 0) -> Path:
     """Draw ``n`` samples from ``nets`` and write them to ``out`` as a grid (images) or scatter (points)."""
-    from ..contract.spec import DataKind
+    from ..contract.model_spec import DataKind
     from ..evaluation.sampling import sample_labels
     from ..contract.errors import SampleError
-    from ..evaluation.scoring import generate
+    from ..evaluation.sampling import generate
     from ..report.plots import image_grid
 
     if n < 1:
@@ -67,7 +67,7 @@ def render_view_file(plugin: GANPlugin, nets: Networks, view: str, out: Path, se
 
 
 def _scatter(points: torch.Tensor, path: Path, title: str) -> None:
-    from ..report.figures import figure
+    from ..report.plots import figure
 
     path.parent.mkdir(parents=True, exist_ok=True)
     fig = figure(figsize=(5, 5), dpi=100)

@@ -48,7 +48,7 @@ def local_seed(seed: int, rank: int) -> int:
 
 
 class TrainingContext(NoiseSource):
-    """Implements ``harness.contract.plugin.StepContext``; ``rank``/``world`` shard the global batch's noise."""
+    """Implements ``harness.contract.gan_plugin.StepContext``; ``rank``/``world`` shard the global batch's noise."""
 
     def __init__(self, device: torch.device, seed: int, num_classes: int | None, real_target: float = 1.0,
                  *, rank: int = 0, world: int = 1) -> None:

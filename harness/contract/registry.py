@@ -18,8 +18,8 @@ from importlib.metadata import EntryPoint, entry_points
 from pydantic import BaseModel, ValidationError
 
 from .errors import RegistryError
-from .plugin import GANPlugin
-from .spec import ModelConfig, ModelSpec
+from .gan_plugin import GANPlugin
+from .model_spec import ModelConfig, ModelSpec
 
 GROUP = "ganzoo.models"
 
@@ -80,7 +80,7 @@ def names() -> list[str]:
 def validate_plugin_class(obj: object, entry_name: str) -> type[GANPlugin]:
     """Check what an entry point loaded against the contract; raise TypeError/ValueError with the reason."""
     if not (isinstance(obj, type) and issubclass(obj, GANPlugin)):
-        raise TypeError(f"entry point must name a subclass of ganzoo.harness.contract.plugin.GANPlugin, got {obj!r}")
+        raise TypeError(f"entry point must name a subclass of ganzoo.harness.contract.gan_plugin.GANPlugin, got {obj!r}")
     spec = getattr(obj, "spec", None)
     if not isinstance(spec, ModelSpec):
         raise TypeError(f"{obj.__name__}.spec must be a ModelSpec instance, got {type(spec).__name__}")

@@ -11,7 +11,7 @@ from types import MappingProxyType
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .spec import DataKind, Family, ModelSpec
+from .model_spec import DataKind, Family, ModelSpec
 
 #: DiffAugment's transformations (Zhao et al. 2020); implemented in ``harness.train.augment``
 POLICY_NAMES = ("color", "translation", "cutout")

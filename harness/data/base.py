@@ -1,4 +1,5 @@
-"""The data-source contract: what the trainer asks of any dataset.
+"""The data-source contract: what the trainer asks of any dataset, and what an opener is asked for
+(:class:`DataRequest`, one request type for every kind of data).
 
 A source hands out batches from its own seeded ``torch.Generator``, so the order of the data
 is part of the run's state: ``state_dict``/``load_state_dict`` capture it for exact resume.
@@ -10,13 +11,31 @@ can record them in summary.json as well as print them.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch import Tensor
 
-from ..contract.plugin import Batch
-from ..contract.spec import DataInfo
+from ..contract.gan_plugin import Batch
+from ..contract.model_spec import DataInfo
+
+
+@dataclass(frozen=True)
+class DataRequest:
+    """Everything an opener may need; image openers use the fields points ignore."""
+
+    seed: int
+    data_dir: Path | None = None
+    resolution: int | None = None
+    download: bool = False
+    split: str = "auto"  # "train", "test", or "auto": train if present, else test with a warning
+    size: int | None = None  # samples to synthesise (stacked-mnist); None = the dataset's default
+    # images held out for evaluation, stratified by class, when ``auto`` falls back to the only split
+    # there is (e.g. MNIST's test split): training batches never contain them, ``reference`` only them.
+    # 0: train and score on the same images (the DataWarning says so). See harness.data.holdout.
+    holdout: int = 2000
 
 
 class DataSource(ABC):

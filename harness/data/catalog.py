@@ -12,11 +12,10 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..contract.spec import DataKind
-from .base import DataSource
+from ..contract.model_spec import DataKind
+from .base import DataRequest, DataSource
 from ..contract.errors import DataError
 from .mixtures import MIXTURES, MixtureSource
-from .request import DataRequest
 from .splits import DataWarning
 
 

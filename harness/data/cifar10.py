@@ -24,17 +24,16 @@ import numpy as np
 import torch
 
 from ..contract.errors import DataError
-from .cache import Decoded, fingerprint, load_or_build
-from .download import download, md5
+from .decoded_cache import Decoded, fingerprint, load_or_build
 from .folder import EXTENSIONS, decode_listing, scan
 from .holdout import hold_out
-from .locations import DataRoot, data_root
+from .storage import DataRoot, data_root, download, md5
 from .resize import check_resolution, resize_square
 from .splits import choose_split
 from .tensor_source import ImageTensorSource
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .request import DataRequest
+    from .base import DataRequest
 
 URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 ARCHIVE = "cifar-10-python.tar.gz"

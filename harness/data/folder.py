@@ -5,7 +5,7 @@ Two layouts, told apart by where the images are:
   name give the labels 0..K-1;
 - flat: images directly in ``PATH``; no labels.
 Every image is converted to RGB, its shorter side resized to the run's resolution (default 64)
-and the centre cropped. Decoding happens once; the result is cached (``harness.data.cache``).
+and the centre cropped. Decoding happens once; the result is cached (``harness.data.decoded_cache``).
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ import torch
 from torch import Tensor
 
 from ..contract.errors import DataError
-from .cache import Cached, Decoded, fingerprint, load_or_build
+from .decoded_cache import Cached, Decoded, fingerprint, load_or_build
 from .resize import check_resolution, load_rgb
 from .splits import DataWarning
 from .tensor_source import ImageTensorSource
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .request import DataRequest
+    from .base import DataRequest
 
 EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".pgm", ".png", ".ppm", ".tif", ".tiff", ".webp")
 DEFAULT_RESOLUTION = 64

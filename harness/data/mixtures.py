@@ -11,8 +11,8 @@ import math
 import torch
 from torch import Tensor
 
-from ..contract.plugin import Batch
-from ..contract.spec import DataInfo, DataKind
+from ..contract.gan_plugin import Batch
+from ..contract.model_spec import DataInfo, DataKind
 from .base import DataSource
 
 

@@ -13,16 +13,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..contract.errors import DataError
-from .cache import Decoded, fingerprint, load_or_build
+from .decoded_cache import Decoded, fingerprint, load_or_build
 from .holdout import hold_out
-from .locations import data_root
+from .storage import data_root
 from .mnist_files import FILES, MIRRORS, _find, available_splits, load_mnist
 from .resize import check_resolution, resize_square
 from .splits import choose_split
 from .tensor_source import ImageTensorSource
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .request import DataRequest
+    from .base import DataRequest
 
 NATIVE_RESOLUTION = 28
 CLASSES = [str(digit) for digit in range(10)]

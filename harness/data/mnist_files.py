@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 
 from ..contract.errors import DataError
-from .download import download as fetch_with_checksum, md5
+from .storage import download as fetch_with_checksum, md5
 
 MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/")
 

@@ -27,7 +27,7 @@ from .tensor_source import ImageTensorSource
 from .unpaired import B_SEED_OFFSET, UnpairedSource
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .request import DataRequest
+    from .base import DataRequest
 
 SPLIT_SEED = 20170330  # fixed: the two halves are the same for every run (arXiv 1703.10593's submission date)
 DILATION = 3  # side of the square structuring element

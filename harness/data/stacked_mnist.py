@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor
 
-from ..contract.plugin import Batch
+from ..contract.gan_plugin import Batch
 from ..contract.errors import DataError
 from .holdout import hold_out
 from .mnist import load_digits
 from .tensor_source import ImageTensorSource, to_unit_range
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .request import DataRequest
+    from .base import DataRequest
 
 DEFAULT_SIZE = 50_000
 NUM_MODES = 1000

@@ -27,7 +27,7 @@ from .tensor_source import ImageTensorSource
 from .unpaired import B_SEED_OFFSET, UnpairedSource
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .request import DataRequest
+    from .base import DataRequest
 
 #: name → (channels, side, classes)
 SHAPES = {"synthetic": (1, 28, 10), "synthetic-rgb": (3, 32, 10), "synthetic-unpaired": (1, 28, 10)}

@@ -16,8 +16,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ..contract.plugin import Batch
-from ..contract.spec import DataInfo, DataKind
+from ..contract.gan_plugin import Batch
+from ..contract.model_spec import DataInfo, DataKind
 from .base import DataSource, sample_without_replacement
 from ..contract.errors import DataError
 

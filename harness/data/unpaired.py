@@ -17,14 +17,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..contract.plugin import Batch
-from ..contract.spec import DataInfo, DataKind
+from ..contract.gan_plugin import Batch
+from ..contract.model_spec import DataInfo, DataKind
 from .base import DataSource
 from ..contract.errors import DataError
 from .tensor_source import ImageTensorSource
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .request import DataRequest
+    from .base import DataRequest
 
 #: domain B's order is seeded with the run's seed plus this, so A and B are shuffled independently
 B_SEED_OFFSET = 1_000_003

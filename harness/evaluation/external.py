@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..contract.spec import DataInfo, DataKind
+from ..contract.model_spec import DataInfo, DataKind
 from ..data.base import DataSource
 from ..data.folder import EXTENSIONS, is_image
 from ..data.mixtures import MixtureSource
@@ -258,7 +258,7 @@ def score_samples(samples: Samples, source: DataSource, *, seed: int, metrics: l
     """(metric values, the protocol of each) of ``samples`` against ``source``; ``seed`` draws the reference
     images (a run uses its ``train.seed + EVAL_SEED_OFFSET``)."""
     from .images import choose_plan, evaluate_images
-    from .scoring import mixture_metrics
+    from .plugin_scoring import mixture_metrics
 
     device = device or torch.device("cpu")
     if isinstance(source, MixtureSource):

@@ -23,7 +23,7 @@ from safetensors.torch import load_file, save_file
 from torch import Tensor
 
 from ..data.base import DataSource
-from ..data.locations import cache_root, data_root
+from ..data.storage import cache_root, data_root
 from ..metrics import MetricInputs, compute_metrics
 from ..contract.errors import MetricError
 from ..metrics.extractors import FeatureExtractor, get_extractor

@@ -10,7 +10,7 @@ from torch import Tensor
 
 from ..contract.context import NoiseSource
 from ..contract.errors import SampleError
-from ..contract.plugin import GANPlugin, Networks
+from ..contract.gan_plugin import GANPlugin, Networks
 
 
 def sample_labels(plugin: GANPlugin, n: int, class_index: int | None) -> Tensor | None:

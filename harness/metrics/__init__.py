@@ -6,15 +6,13 @@ the built-in metrics (``standard_metrics``).
 """
 
 from . import standard_metrics as _standard_metrics  # noqa: F401  (registers fid, kid, is, prdc, ...)
-from .cache import default_cache_dir
 from ..contract.errors import MetricError
 from .frechet import feature_statistics, fid_from_features, frechet_distance
-from .inception_score import inception_score
 from .kid import kernel_inception_distance
 from .prdc import density_coverage, prdc, prdc_by_k, precision_recall
-from .protocol import MetricValue, Protocol
-from .registry import MetricInputs, applicable_metrics, compute_metrics, list_metrics, register_metric
-from .stacked_mnist import conditional_accuracy, stacked_mnist_modes
+from .protocol import MetricValue, Protocol, default_cache_dir
+from .metric_registry import MetricInputs, applicable_metrics, compute_metrics, list_metrics, register_metric
+from .class_metrics import conditional_accuracy, inception_score, stacked_mnist_modes
 
 __all__ = [
     "MetricError", "MetricInputs", "MetricValue", "Protocol", "applicable_metrics", "compute_metrics",

@@ -38,7 +38,7 @@ from torch import Tensor, nn
 
 from ..data.holdout import DEFAULT_HOLDOUT, HOLDOUT_SEED, stratified_holdout
 from ..data.mnist_files import FILES, available_splits, load_mnist
-from .cache import file_sha256
+from .protocol import file_sha256
 from ..contract.errors import MetricError
 
 INPUT_SIZE = 28

@@ -12,6 +12,9 @@ it takes (``input``), so each number can record it in its ``Protocol``. Calling 
   ``pt_inception-2015-12-05-6726825d.pth``: the published-FID feature space.
 - ``timm:NAME``: any timm model with ``num_classes=0`` (its pooled features), weights from a local file.
 
+:func:`metric_inputs_from_images` is the glue from images to ``MetricInputs``: it runs the extractor once
+per set and the features serve every metric.
+
 Nothing here downloads: a missing weights file is a ``MetricError`` that says where to put it.
 torch-fidelity and timm are imported only when their extractor is built.
 """
@@ -27,8 +30,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .cache import default_cache_dir, file_sha256
+from .class_metrics import DigitClassifier
 from .classifier import MnistCnn, load_mnist_classifier, shipped_mnist_classifier
+from .metric_registry import MetricInputs
+from .protocol import default_cache_dir, file_sha256
 from ..contract.errors import MetricError
 
 
@@ -287,3 +292,25 @@ class TimmExtractor(FeatureExtractor):
         if tuple(unit.shape[-2:]) != self.size:
             unit = F.interpolate(unit, size=self.size, mode=self.interpolation, align_corners=False, antialias=True)
         return self.model((unit - self.mean) / self.std)
+
+
+def metric_inputs_from_images(extractor: FeatureExtractor, real_images: Tensor, fake_images: Tensor, *,
+                              reference_split: str | None = None, fake_labels: Tensor | None = None,
+                              classifier: DigitClassifier | None = None,
+                              classifier_provenance: dict | None = None) -> MetricInputs:
+    """Features of both sets, plus the extractor's logits of the fakes when it is a classifier of them.
+
+    ``classifier`` (for Stacked-MNIST modes / conditional accuracy) defaults to the extractor's network
+    when the extractor is ``mnist-cnn``; then its provenance is the extractor's too.
+    """
+    provenance = {**extractor.protocol_fields(), "reference_split": reference_split}
+    try:
+        fake_features, fake_logits = extractor.features_and_logits(fake_images)
+    except MetricError:  # not a classifier of these images (timm, stacked digits): no Inception Score
+        fake_features, fake_logits = extractor(fake_images), None
+    if classifier is None and extractor.name == "mnist-cnn":
+        classifier, classifier_provenance = extractor.model, extractor.protocol_fields()
+    return MetricInputs(real_features=extractor(real_images), fake_features=fake_features,
+                        fake_logits=fake_logits, fake_images=fake_images, fake_labels=fake_labels,
+                        classifier=classifier, feature_provenance=provenance,
+                        classifier_provenance=classifier_provenance or {})

@@ -4,6 +4,10 @@ An FID from Inception pool3 on 50k samples and one from the MNIST CNN on 10k are
 quantities; so are KIDs with different subset sizes. Every ``MetricValue`` carries its ``Protocol``;
 ``Protocol.key()`` hashes all of its fields, so a report can put values in one column only when the
 keys agree, and ordering two values with different keys raises ``MetricError``.
+
+The identity a protocol records for weights and data files is their sha256 (:func:`file_sha256`);
+what the harness computes once and reuses (classifier weights, feature statistics) lives under
+:func:`default_cache_dir`.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import operator
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -74,3 +79,19 @@ class MetricValue(BaseModel):
 
     def __ge__(self, other: object) -> bool:
         return self._compare(other, operator.ge)
+
+
+def default_cache_dir() -> Path:
+    """The one ganzoo cache root (``harness.data.storage.cache_root``); CI can persist it between runs."""
+    from ..data.storage import cache_root
+
+    return cache_root()
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes: the identity we record for weights and data files."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

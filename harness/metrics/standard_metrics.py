@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from . import kid as kid_module
 from .frechet import fid_from_features
-from .inception_score import DEFAULT_SEED as IS_DEFAULT_SEED
-from .inception_score import DEFAULT_SPLITS, inception_score
+from .class_metrics import DEFAULT_SEED as IS_DEFAULT_SEED
+from .class_metrics import DEFAULT_SPLITS, conditional_accuracy, inception_score, stacked_mnist_modes
 from .prdc import DENSITY_COVERAGE_K, PRECISION_RECALL_K, prdc_by_k
 from .protocol import MetricValue
-from .registry import MetricInputs, register_metric
-from .stacked_mnist import conditional_accuracy, stacked_mnist_modes
+from .metric_registry import MetricInputs, register_metric
 
 
 def _counts(inputs: MetricInputs) -> dict[str, int]:
@@ -78,7 +77,7 @@ def conditional_accuracy_metric(inputs: MetricInputs, *, batch_size: int = 128) 
 @register_metric("class-coverage", needs=("fake_images", "classifier"))
 def class_coverage(inputs: MetricInputs, *, batch_size: int = 128, min_fraction: float = 0.01) -> dict[str, MetricValue]:
     """Per-class coverage of unconditional digit samples: classes holding ≥ min_fraction of samples, KL to uniform."""
-    from .stacked_mnist import class_histogram, kl_to_uniform, predict_classes
+    from .class_metrics import class_histogram, kl_to_uniform, predict_classes
 
     labels = predict_classes(inputs.classifier, inputs.fake_images, batch_size)
     histogram = class_histogram(labels, 10)

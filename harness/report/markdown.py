@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .figures import figure
+from .plots import figure
 from .reading import reading
 
 

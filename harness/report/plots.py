@@ -1,13 +1,31 @@
-"""Pictures of a run: generated vs real points, image grids. Written as PNG, headless."""
+"""Pictures of a run: generated vs real points, image grids. Written as PNG, headless.
+
+Matplotlib loads when the first figure is drawn (:func:`figure`). Figures are drawn only at the end of
+a run, so nothing imports matplotlib before (0.2–0.4 s here). Loading it earlier in a background
+thread was measured and rejected: while that thread ran Python, the training loop waited for the GIL
+after each torch kernel, and 300 DCGAN iterations took 2.5–3 s longer (docs/performance.md).
+
+torch too loads only when a picture needs it, so the leaderboards and reports import this module
+without it. Figures use the object API (``matplotlib.figure.Figure``, saved through the Agg canvas), never pyplot:
+there is no global registry of open figures, so a figure can be drawn from any thread and nothing needs
+closing, and a user's interactive pyplot backend is left alone.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import torch
-from torch import Tensor
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+    from torch import Tensor
 
-from .figures import figure
+
+def figure(**kwargs: Any) -> Figure:
+    """A new ``Figure(**kwargs)``; ``fig.subplots(...)`` adds axes, ``fig.savefig(path)`` writes it."""
+    from matplotlib.figure import Figure
+
+    return Figure(**kwargs)
 
 
 def scatter_points(real: Tensor, fake: Tensor, path: Path, title: str = "") -> None:
@@ -32,6 +50,7 @@ def image_grid(images: Tensor, path: Path, nrow: int = 8, padding: int = 2) -> N
     The picture torchvision's ``save_image`` writes (1-channel images as grey RGB), drawn here with torch
     and PIL: importing torchvision costs 0.1–1.8 s, more than the rest of the end of a short run.
     """
+    import torch
     from PIL import Image
 
     images = (images.detach().float().clamp(-1, 1) * 0.5 + 0.5).cpu()

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..contract.tricks_config import POLICY_NAMES, parse_policy  # noqa: F401 - re-exported
+from ..contract.tricks_config import POLICY_NAMES
 
 
 def _rand(x: Tensor, *shape: int, generator: torch.Generator | None) -> Tensor:

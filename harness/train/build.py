@@ -14,11 +14,11 @@ from torch import nn
 
 from ..contract.config import TrainConfig
 from ..contract.errors import ConfigError, DistributedError, PluginContractError
-from ..contract.plugin import GANPlugin, Networks, OptimizerSpec, Phase
+from ..contract.gan_plugin import GANPlugin, Networks, OptimizerSpec, Phase
 from ..report.diagnostics import RuleContext
 from .lazy_r1 import lazy_specs
 from .optim import build_optimizer, parameter_groups
-from .records import find_diagnostic
+from .log_records import find_diagnostic
 
 
 def build_networks(plugin: GANPlugin, device: torch.device, sync_batchnorm: bool = False,

@@ -17,6 +17,10 @@ Python data (dicts, lists, tuples, numbers, strings), so it loads with
 Writes go to a temporary file in the same folder, then ``os.replace`` (atomic on POSIX), so a
 checkpoint is either complete or absent. ``checkpoints/index.json`` lists them with their
 evaluation metrics; the last ``keep`` and the best by ``train.best_metric`` are kept.
+
+A checkpoint is refused (by --resume, sample, eval, translate) when its run configuration differs from
+the one asked for; :func:`config_changes` names every field that differs, with both values, so the
+reason is a field the user can find.
 """
 
 from __future__ import annotations
@@ -275,10 +279,9 @@ def load_networks(run_dir: Path | str, which: str | int | Path = "last", device:
     """
     from ..contract import registry
     from ..contract.config import RunConfig
-    from ..contract.plugin import Networks
-    from ..contract.spec import DataInfo
+    from ..contract.gan_plugin import Networks
+    from ..contract.model_spec import DataInfo
     from ..contract.tricks_config import TricksConfig
-    from .config_diff import config_changes
 
     run_dir = Path(run_dir)
     recorded = _recorded_config(run_dir)
@@ -332,7 +335,6 @@ def _recorded_config(run_dir: Path) -> dict[str, Any]:
     from pydantic import ValidationError
 
     from ..contract.config import RunConfig
-    from .config_diff import RUN_FIELDS
 
     try:
         run = RunConfig.model_validate({k: recorded[k] for k in RUN_FIELDS if k in recorded})
@@ -352,3 +354,28 @@ def _load_into(nets: dict, states: dict[str, Any], path: Path) -> None:
         except RuntimeError as error:
             raise CheckpointError(f"{path}: network {name!r} does not match the plugin's architecture "
                                   f"(was the model's config changed?): {str(error).splitlines()[0]}") from None
+
+
+# -- what differs between two run configurations ------------------------------------------------------
+#: fields that may differ between a run's checkpoints and its config.json (a resume with more steps)
+MAY_CHANGE = frozenset({"train.steps"})
+#: the RunConfig fields; config.json holds more (data provenance, plugin spec, recorded locations)
+RUN_FIELDS = ("model", "dataset", "preset", "train", "params")
+
+
+def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """{"train": {"seed": 1}} → {"train.seed": 1}."""
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            out.update(flatten(item, f"{prefix}{key}."))
+        return out
+    return {prefix[:-1]: value}
+
+
+def config_changes(before: dict[str, Any], after: dict[str, Any], ignore: frozenset[str] = MAY_CHANGE) -> list[str]:
+    """``["train.seed: 3 → 4", …]`` for every RunConfig field that differs (both as JSON-like dicts)."""
+    old = flatten({k: before[k] for k in RUN_FIELDS if k in before})
+    new = flatten({k: after[k] for k in RUN_FIELDS if k in after})
+    return [f"{key}: {old.get(key, '(absent)')!r} → {new.get(key, '(absent)')!r}" for key in sorted(set(old) | set(new))
+            if key not in ignore and old.get(key) != new.get(key)]

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 
 from ..contract.errors import TrickConflictError
-from ..contract.plugin import GANPlugin, Phase
+from ..contract.gan_plugin import GANPlugin, Phase
 from ..contract.tricks_config import TricksConfig, active_tricks
 
 #: harness trick → the step-context helpers that compute the same kind of effect in the plugin

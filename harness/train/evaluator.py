@@ -12,11 +12,11 @@ from typing import Any
 import torch
 
 from ..contract.config import RunConfig
-from ..contract.plugin import GANPlugin, Networks
-from ..contract.spec import DataKind
+from ..contract.gan_plugin import GANPlugin, Networks
+from ..contract.model_spec import DataKind
 from ..data.base import DataSource
 from ..evaluation.sampling import generate, render_view
-from ..evaluation.scoring import evaluate_with_protocols, translation_grid
+from ..evaluation.plugin_scoring import evaluate_with_protocols, translation_grid
 from ..report.plots import image_grid, scatter_points
 from ..report.rundir import RunDir
 from .distributed import Distributed

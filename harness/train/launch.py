@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from .distributed import EXPECTED_PROCESSES_ENV
 from ..contract.errors import DistributedError, WorkerLost
@@ -102,6 +103,27 @@ def plan(*, gpus: int | None, processes: int | None, cpu: bool, num_machines: in
     if cpu_threads is None:
         cpu_threads = max(1, (os.cpu_count() or 1) // count)
     return LaunchPlan(count, cpu, num_machines, machine_rank, main_address, main_port, cpu_threads)
+
+
+def worker_command(model: str, path: Path, resume: bool, *, dataset: str | None, preset: str | None,
+                   overrides: dict, assignments: list[str], data_dir: Path | None, download: bool, cpu: bool,
+                   no_progress: bool, time_limit: float | None = None, html: bool = False,
+                   log_with: str | None = None, extractor_weights: Path | None = None) -> list[str]:
+    """The `ganzoo run` arguments every launched process receives (the run directory fixed): the same
+    command, so each worker resolves the same run (``ganzoo run --gpus N`` builds it from its options)."""
+    command = ["run", model, "--resume" if resume else "--out", str(path)]
+    for flag, value in (("--dataset", dataset), ("--preset", preset), ("--steps", overrides.get("steps")),
+                        ("--batch-size", overrides.get("batch_size")), ("--seed", overrides.get("seed")),
+                        ("--precision", overrides.get("precision")), ("--data-dir", data_dir),
+                        ("--time-limit", time_limit), ("--log-with", log_with),
+                        ("--extractor-weights", extractor_weights)):
+        if value is not None:
+            command += [flag, str(value)]
+    for item in assignments:
+        command += ["--set", item]
+    command += [flag for flag, on in (("--download", download), ("--cpu", cpu), ("--no-progress", no_progress),
+                                      ("--html", html)) if on]
+    return command
 
 
 def launch(launch_plan: LaunchPlan, command: list[str]) -> int:

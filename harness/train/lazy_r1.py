@@ -11,7 +11,7 @@ With ``r1_every=1`` (the default) R1 is added to every discriminator step instea
 
 from __future__ import annotations
 
-from ..contract.plugin import Batch, GANPlugin, Networks, OptimizerSpec, Phase, PhaseResult, StepContext
+from ..contract.gan_plugin import Batch, GANPlugin, Networks, OptimizerSpec, Phase, PhaseResult, StepContext
 from ..contract.tricks_config import TricksConfig
 
 

@@ -17,15 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..contract.plugin import Networks
+from ..contract.gan_plugin import Networks
 from ..report.diagnostics import SpectralEstimator
 from ..report.progress import TrainingProgress
 from ..report.trackers import RunTracker
 from . import state
 from .evaluator import RunEvaluator
-from .interrupts import TIME_LIMIT, StopRequest
-from .locations import recorded_locations
-from .records import progress_stats
+from .process_control import TIME_LIMIT, StopRequest
+from .resume import recorded_locations
+from .log_records import progress_stats
 from .run_state import RunState
 
 Evaluate = Callable[[], dict[str, Any]]

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import torch
 from torch import nn
 
-from ..contract.plugin import OptimizerSpec
+from ..contract.gan_plugin import OptimizerSpec
 
 
 def parameter_groups(spec: OptimizerSpec, module: nn.Module) -> list[dict]:

@@ -17,16 +17,16 @@ from torch import Tensor
 
 from ..contract.config import TrainConfig
 from ..contract.context import TrainingContext
-from ..contract.plugin import Batch, GANPlugin, Networks, Phase, PhaseResult
+from ..contract.gan_plugin import Batch, GANPlugin, Networks, Phase, PhaseResult
 from ..report.throughput import Throughput
 from .build import params_of
 from ..contract.errors import PluginContractError
 from .conflicts import ConflictWatch
 from .distributed import Distributed
 from .guard import NonFiniteEvent, NonFiniteGuard
-from .interrupts import StopRequest
+from .process_control import StopRequest
 from .precision import PrecisionChoice, PrecisionPolicy
-from .records import LogWindow
+from .log_records import LogWindow
 
 
 class PhaseStepper:

@@ -19,8 +19,8 @@ import torch
 
 from ..contract.config import RunConfig
 from ..contract.context import TrainingContext
-from ..contract.plugin import GANPlugin, Networks, Phase
-from ..contract.spec import DataInfo
+from ..contract.gan_plugin import GANPlugin, Networks, Phase
+from ..contract.model_spec import DataInfo
 from ..data.base import DataSource
 from ..report.diagnostics import EarlyWarnings
 from ..report.rundir import RunDir
@@ -31,7 +31,7 @@ from .distributed import Distributed
 from .ema import GeneratorEMA
 from .guard import NonFiniteGuard
 from .precision import PrecisionPolicy
-from .records import LogWindow
+from .log_records import LogWindow
 
 
 @dataclass(eq=False)

@@ -18,10 +18,10 @@ from accelerate.utils import set_seed
 
 from ..contract.config import DEFAULT_GENERATOR, RunConfig
 from ..contract.context import TrainingContext
-from ..contract.plugin import Networks
+from ..contract.gan_plugin import Networks
 from ..contract.registry import LoadedPlugin
 from ..data.catalog import open_dataset
-from ..data.request import DataRequest
+from ..data.base import DataRequest
 from ..report.diagnostics import EarlyWarnings, SpectralEstimator
 from ..report.rundir import RunDir
 from ..report.throughput import Throughput
@@ -33,12 +33,12 @@ from .distributed import Distributed
 from .ema import GeneratorEMA
 from .evaluator import RunEvaluator
 from .guard import NonFiniteGuard
-from .interrupts import StopRequest
+from .process_control import StopRequest
 from .lazy_r1 import with_lazy_r1
 from .maintenance import Maintenance
 from .phase_step import PhaseStepper
 from .precision import precision_for
-from .records import LogWindow
+from .log_records import LogWindow
 from .run_state import RunState
 from .tricks import DiscriminatorView
 

@@ -24,7 +24,7 @@ from ..report.diagnostics import TrainingWarning
 from ..report.progress import TrainingProgress
 from ..contract.errors import CheckpointError, ResumeError, StorageError
 from . import checkpoint
-from .config_diff import config_changes
+from .checkpoint import config_changes
 from .ema import GeneratorEMA
 from .guard import NonFiniteEvent
 from .run_state import RunState

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..evaluation.scoring import parameter_count
+from ..evaluation.plugin_scoring import parameter_count
 from ..report.diagnostics import TrainingWarning
 from ..report.environment import environment
 from ..report.markdown import write_report

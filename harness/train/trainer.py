@@ -19,12 +19,12 @@ from typing import Any
 from rich.console import Console
 
 from ..contract.config import RunConfig
-from ..contract.plugin import Batch, Networks, Phase
+from ..contract.gan_plugin import Batch, Networks, Phase
 from ..contract.registry import LoadedPlugin
 from ..report.progress import TrainingProgress
 from ..report.rundir import RunDir, out_of_space
 from ..contract.errors import NonFiniteStop, StorageError
-from . import startup_gc
+from . import process_control
 from . import state as checkpointing  # checkpoint, resume, rollback of the RunState
 from .guard import RollbackRequest
 from .phase_step import check_no_gradient
@@ -112,7 +112,7 @@ class Trainer:
 
     def _loop(self, progress: TrainingProgress) -> None:
         s, train = self.state, self.state.run.train
-        startup_gc.settle()  # the `ganzoo run` command deferred collection while it started
+        process_control.settle()  # the `ganzoo run` command deferred collection while it started
         s.checkpointed_at = time.monotonic()
         s.throughput.resume_clock()
         clock_step = s.step

@@ -13,8 +13,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from ..contract.tricks_config import TricksConfig, incompatibilities  # noqa: F401 - re-exported
-from .augment import diff_augment, parse_policy
+from ..contract.tricks_config import TricksConfig, parse_policy
+from .augment import diff_augment
 from ..contract.context import NoiseSource
 
 

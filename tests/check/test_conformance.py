@@ -26,9 +26,9 @@ import math
 
 import torch
 from torch import nn
-from ganzoo.harness.contract.plugin import PhaseResult
+from ganzoo.harness.contract.gan_plugin import PhaseResult
 from ganzoo.harness import losses
-from ganzoo.harness.contract.spec import DataKind, Family, ModelSpec
+from ganzoo.harness.contract.model_spec import DataKind, Family, ModelSpec
 from ganzoo.zoo.gan import GAN
 
 

@@ -1,5 +1,5 @@
 """The `ganzoo` process ends without module teardown, yet like a normal exit: its status, the output
-still buffered, non-daemon threads and atexit handlers are all kept (harness.cli.process_exit)."""
+still buffered, non-daemon threads and atexit handlers are all kept (harness.cli.main)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import sys
 
 import pytest
 
-from ganzoo.harness.cli.process_exit import exit_code
+from ganzoo.harness.cli.main import exit_code
 
 ENDS = """
 import atexit, sys, threading, time
 from pathlib import Path
-from ganzoo.harness.cli.process_exit import exit_process
+from ganzoo.harness.cli.main import exit_process
 folder = Path(sys.argv[1])
 def late():
     time.sleep(0.3)
@@ -63,7 +63,7 @@ main()
 @pytest.mark.parametrize("command", [["run", "gan", "--steps", "2", "--no-progress", "--set", "hidden=8",
                                       "--set", "train.evaluate=false"], ["list"]])
 def test_ganzoo_run_collects_no_garbage_until_training_starts_then_freezes_and_collects(tmp_path, command):
-    """harness.train.startup_gc: `ganzoo run` starts with the collector off; at the first iteration
+    """harness.train.process_control: `ganzoo run` starts with the collector off; at the first iteration
     everything alive is frozen and collection is back on. Other commands never turn it off."""
     if command[0] == "run":
         command = [*command, "--out", str(tmp_path / "run")]

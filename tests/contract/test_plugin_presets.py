@@ -7,12 +7,12 @@ import pytest
 
 from ganzoo.harness.contract import presets
 from ganzoo.harness.contract import registry
-from ganzoo.harness.contract.plugin import GANPlugin
+from ganzoo.harness.contract.gan_plugin import GANPlugin
 from ganzoo.harness.contract.errors import PresetError
 from ganzoo.harness.train.resolve import resolve_run
 
 SOURCE = '''
-from ganzoo.harness.contract.spec import DataKind, Family, ModelSpec
+from ganzoo.harness.contract.model_spec import DataKind, Family, ModelSpec
 from ganzoo.zoo.gan import GAN
 
 class PresetGAN(GAN):

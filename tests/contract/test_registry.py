@@ -27,7 +27,7 @@ def test_third_party_plugin_is_found_like_ours(plugin_site):
 @pytest.mark.parametrize(("module", "target", "reason"), [
     (src.IMPORT_ERROR, "broken_import:Anything", "import failed: ModuleNotFoundError"),
     (src.BAD_SPEC, "broken_spec:BadSpec", "title"),
-    (src.NOT_A_PLUGIN, "not_plugin:NotAPlugin", "subclass of ganzoo.harness.contract.plugin.GANPlugin"),
+    (src.NOT_A_PLUGIN, "not_plugin:NotAPlugin", "subclass of ganzoo.harness.contract.gan_plugin.GANPlugin"),
 ])
 def test_broken_plugin_is_reported_and_others_keep_working(plugin_site, module, target, reason):
     name = "bad-spec" if "BadSpec" in target else "broken"

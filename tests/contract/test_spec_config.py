@@ -6,7 +6,7 @@ from pydantic import ValidationError
 from ganzoo.harness.contract.config import parse_assignments
 from ganzoo.harness.train.resolve import resolve_run
 from ganzoo.harness.contract.errors import ConfigError
-from ganzoo.harness.contract.spec import DataKind, Family, ModelSpec
+from ganzoo.harness.contract.model_spec import DataKind, Family, ModelSpec
 from ganzoo.zoo.gan import GANConfig
 from ganzoo.zoo.wgan_gp import WGANGP
 

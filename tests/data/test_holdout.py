@@ -18,7 +18,7 @@ from ganzoo.harness.contract.errors import DataError
 from ganzoo.harness.data.catalog import open_dataset
 from ganzoo.harness.data.holdout import DEFAULT_HOLDOUT, HOLDOUT_SEED, class_shares, stratified_holdout
 from ganzoo.harness.data.mnist_files import load_mnist
-from ganzoo.harness.data.request import DataRequest
+from ganzoo.harness.data.base import DataRequest
 from ganzoo.harness.data.splits import DataWarning
 from ganzoo.harness.metrics.classifier import RECIPE, mnist_split_plan, plan_digits, to_signed_unit
 

@@ -21,21 +21,20 @@ import pytest
 import torch
 from PIL import Image
 
-from ganzoo.harness.data import cache as cache_mod
+from ganzoo.harness.data import decoded_cache as cache_mod
 from ganzoo.harness.data import cifar10
 from ganzoo.harness.data import folder
 from ganzoo.harness.contract.errors import DataError
-from ganzoo.harness.data.cache import CacheWarning
-from ganzoo.harness.data.request import DataRequest
+from ganzoo.harness.data.decoded_cache import CacheWarning
+from ganzoo.harness.data.base import DataRequest
 from ganzoo.harness.data.catalog import dataset_kind, open_dataset
-from ganzoo.harness.data.download import download, md5
 from ganzoo.harness.data.holdout import stratified_holdout
-from ganzoo.harness.data.locations import cache_root, data_root
+from ganzoo.harness.data.storage import cache_root, data_root, download, md5
 from ganzoo.harness.data.mnist_files import load_mnist
 from ganzoo.harness.data.splits import DataWarning
 from ganzoo.harness.data.stacked_mnist import stack_digits
 from ganzoo.harness.data.tensor_source import ImageTensorSource
-from ganzoo.harness.contract.spec import DataKind
+from ganzoo.harness.contract.model_spec import DataKind
 
 from ..conftest import SHARED_DATA
 

@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 
 import ganzoo
-from ganzoo.harness.contract.spec import DataInfo, DataKind
+from ganzoo.harness.contract.model_spec import DataInfo, DataKind
 from ganzoo.harness.evaluation.external import read_samples
 from ganzoo.harness.train.evaluator import EVAL_SEED_OFFSET
 

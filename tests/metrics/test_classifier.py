@@ -6,9 +6,9 @@ import torch
 
 from ganzoo.harness.contract.errors import MetricError
 from ganzoo.harness.metrics import classifier as classifier_module
-from ganzoo.harness.metrics.cache import default_cache_dir
+from ganzoo.harness.metrics.protocol import default_cache_dir
 from ganzoo.harness.metrics.classifier import MnistCnn, cache_key, load_mnist_classifier, mnist_split_plan, plan_digits, random_affine, to_signed_unit, train_mnist_classifier
-from ganzoo.harness.metrics.stacked_mnist import conditional_accuracy
+from ganzoo.harness.metrics.class_metrics import conditional_accuracy
 
 from ..metrics_fixtures import cached_mnist_classifier, require_mnist
 
@@ -83,7 +83,7 @@ def test_cached_weights_load_without_training(mnist_data_dir, tmp_path, monkeypa
 def _write_fake_cache_entry(data_dir, cache_dir):
     from safetensors.torch import save_file
 
-    from ganzoo.harness.metrics.cache import file_sha256
+    from ganzoo.harness.metrics.protocol import file_sha256
 
     key = cache_key(data_dir)
     weights = cache_dir / "mnist-cnn" / f"mnist-cnn-{key}-seed0.safetensors"

@@ -4,9 +4,8 @@ from safetensors.torch import save_file
 
 from ganzoo.harness.contract.errors import MetricError
 from ganzoo.harness.metrics.classifier import SHIPPED_SHA256, MnistCnn
-from ganzoo.harness.metrics.evaluate import metric_inputs_from_images
-from ganzoo.harness.metrics.extractors import INCEPTION_FILE, MnistCnnExtractor, get_extractor, list_extractors
-from ganzoo.harness.metrics.registry import compute_metrics
+from ganzoo.harness.metrics.extractors import INCEPTION_FILE, MnistCnnExtractor, get_extractor, list_extractors, metric_inputs_from_images
+from ganzoo.harness.metrics.metric_registry import compute_metrics
 
 
 @pytest.fixture

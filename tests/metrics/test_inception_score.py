@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from ganzoo.harness.contract.errors import MetricError
-from ganzoo.harness.metrics.inception_score import inception_score
+from ganzoo.harness.metrics.class_metrics import inception_score
 
 
 def test_confident_and_balanced_gives_number_of_classes():

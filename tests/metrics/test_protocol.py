@@ -4,7 +4,7 @@ import torch
 from ganzoo.harness.metrics import (MetricInputs, MetricValue, Protocol, applicable_metrics, compute_metrics, list_metrics,
                                     register_metric)
 from ganzoo.harness.contract.errors import MetricError
-from ganzoo.harness.metrics.registry import _METRICS
+from ganzoo.harness.metrics.metric_registry import _METRICS
 
 from ..metrics_fixtures import digit_oracle, synthetic_digits
 

@@ -7,7 +7,7 @@ import torch
 
 from ganzoo.harness.contract.errors import MetricError
 from ganzoo.harness.metrics import classifier as classifier_module
-from ganzoo.harness.metrics.cache import file_sha256
+from ganzoo.harness.metrics.protocol import file_sha256
 from ganzoo.harness.metrics.classifier import SHIPPED_SHA256, shipped_mnist_classifier, shipped_weights_path
 
 from ..metrics_fixtures import require_mnist

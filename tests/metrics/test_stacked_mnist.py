@@ -5,7 +5,7 @@ import torch
 
 from ganzoo.harness.contract.errors import MetricError
 from ganzoo.harness.metrics.classifier import to_signed_unit
-from ganzoo.harness.metrics.stacked_mnist import class_histogram, classes_covered, conditional_accuracy, digit_histograms_by_channel, expected_kl_for_even_modes, kl_to_uniform, per_class_accuracy, predict_classes, stacked_mnist_modes
+from ganzoo.harness.metrics.class_metrics import class_histogram, classes_covered, conditional_accuracy, digit_histograms_by_channel, expected_kl_for_even_modes, kl_to_uniform, per_class_accuracy, predict_classes, stacked_mnist_modes
 
 from ..metrics_fixtures import cached_mnist_classifier, digit_oracle, require_mnist, synthetic_digits
 

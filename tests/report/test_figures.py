@@ -1,5 +1,5 @@
 """A run's pictures: the sample grid is torchvision's picture without importing torchvision, and the
-figures are drawn through matplotlib's object API, from any thread (harness.report.figures)."""
+figures are drawn through matplotlib's object API, from any thread (harness.report.plots)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from ganzoo.harness.train.ema import batchnorms, standing_batchnorm
-from ganzoo.harness.contract.plugin import Networks
+from ganzoo.harness.contract.gan_plugin import Networks
 from ganzoo.harness.train.resolve import resolve_run
 from ganzoo.harness.report.rundir import RunDir
 from ganzoo.harness.train.trainer import Trainer

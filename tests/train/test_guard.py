@@ -9,7 +9,7 @@ import torch
 from ganzoo.harness.contract.config import RunConfig, TrainConfig
 from ganzoo.harness.train.guard import NonFiniteEvent, NonFiniteGuard, RollbackRequest
 from ganzoo.harness.contract.errors import NonFiniteStop
-from ganzoo.harness.contract.plugin import PhaseResult
+from ganzoo.harness.contract.gan_plugin import PhaseResult
 from ganzoo.harness.contract.registry import LoadedPlugin, PluginSource
 from ganzoo.harness.report.rundir import RunDir
 from ganzoo.harness.train.trainer import Trainer

@@ -131,7 +131,7 @@ def test_load_networks_for_sampling(tmp_path):
     plugin, nets, ema = load_networks(tmp_path)
     assert plugin.spec.name == "gan" and set(nets) == {"G", "D"} and not nets.G.training
     assert ema is not None and not torch.equal(next(ema.G.parameters()), next(nets.G.parameters()))
-    from ganzoo.harness.evaluation.scoring import generate
+    from ganzoo.harness.evaluation.sampling import generate
     assert generate(plugin, ema, 10, seed=0, device=torch.device("cpu")).shape == (10, 2)
     assert load_networks(tmp_path, which=6)[1].keys() == nets.keys()
     with pytest.raises(CheckpointError, match="no checkpoint for step 3"):
@@ -206,7 +206,7 @@ def test_resume_without_checkpoint(tmp_path):
 
 def test_declared_linear_decay_is_run_by_the_harness_and_resumes_exactly(tmp_path):
     from ganzoo.harness.contract.config import RunConfig, TrainConfig
-    from ganzoo.harness.contract.plugin import OptimizerSpec
+    from ganzoo.harness.contract.gan_plugin import OptimizerSpec
     from ganzoo.harness.contract.registry import LoadedPlugin, PluginSource
     from ganzoo.zoo.gan import GAN
 

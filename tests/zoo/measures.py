@@ -16,7 +16,7 @@ import torch
 
 from ganzoo.harness.contract.context import NoiseSource
 from ganzoo.harness.evaluation.sampling import eval_mode, generate
-from ganzoo.harness.metrics.cache import default_cache_dir
+from ganzoo.harness.metrics.protocol import default_cache_dir
 from ganzoo.harness.metrics.classifier import prepare_digits, train_mnist_classifier
 from ganzoo.harness.train.checkpoint import load_networks
 

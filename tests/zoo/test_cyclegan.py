@@ -18,15 +18,15 @@ from torch import nn
 from ganzoo.harness.train import checkpoint
 from ganzoo.harness.contract.context import NoiseSource
 from ganzoo.harness.contract.errors import ConfigError, DataError
-from ganzoo.harness.data.request import DataRequest
+from ganzoo.harness.data.base import DataRequest
 from ganzoo.harness.data.catalog import dataset_kind, open_dataset
 from ganzoo.harness.data.mnist_files import load_mnist
 from ganzoo.harness.data.mnist_pairs import split_halves, thicken
 from ganzoo.harness.metrics.label_preservation import label_preservation, to_grayscale
-from ganzoo.harness.contract.plugin import Batch, Networks
+from ganzoo.harness.contract.gan_plugin import Batch, Networks
 from ganzoo.harness.train.resolve import resolve_run
 from ganzoo.harness.report.rundir import RunDir
-from ganzoo.harness.contract.spec import DataInfo, DataKind
+from ganzoo.harness.contract.model_spec import DataInfo, DataKind
 from ganzoo.harness.train.trainer import Trainer
 from ganzoo.harness.cli.translate import translate, translate_folder
 from ganzoo.zoo.cyclegan import CycleGAN, CycleGANConfig

@@ -7,7 +7,7 @@ import torch
 
 from ganzoo.harness.contract import presets
 from ganzoo.harness.contract import registry
-from ganzoo.harness.evaluation.scoring import generate
+from ganzoo.harness.evaluation.sampling import generate
 from ganzoo.harness.train.resolve import resolve_run
 from ganzoo.harness.report.rundir import RunDir
 from ganzoo.harness.train.trainer import Trainer

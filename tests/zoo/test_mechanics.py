@@ -6,10 +6,10 @@ from torch import nn
 
 from ganzoo.harness.train import tricks
 from ganzoo.harness.contract.context import TrainingContext
-from ganzoo.harness.contract.plugin import Batch, Networks
+from ganzoo.harness.contract.gan_plugin import Batch, Networks
 from ganzoo.harness.train.resolve import resolve_run
 from ganzoo.harness.report.rundir import RunDir
-from ganzoo.harness.contract.spec import DataInfo, DataKind
+from ganzoo.harness.contract.model_spec import DataInfo, DataKind
 from ganzoo.harness.train.trainer import Trainer
 from ganzoo.harness.contract.tricks_config import TricksConfig
 from ganzoo.zoo.acgan import ACGAN

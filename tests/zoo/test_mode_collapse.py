@@ -7,8 +7,8 @@ from torch.func import functional_call
 
 from ganzoo.harness.contract import penalties
 from ganzoo.harness.contract.context import TrainingContext
-from ganzoo.harness.contract.plugin import Batch, Networks
-from ganzoo.harness.contract.spec import DataInfo, DataKind
+from ganzoo.harness.contract.gan_plugin import Batch, Networks
+from ganzoo.harness.contract.model_spec import DataInfo, DataKind
 from ganzoo.harness.plugin import losses
 from ganzoo.zoo.ali import ALI
 from ganzoo.zoo.dragan import DRAGAN

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from ganzoo.harness.contract import registry
-from ganzoo.harness.contract.spec import DataInfo, DataKind
+from ganzoo.harness.contract.model_spec import DataInfo, DataKind
 from ganzoo.harness.contract.tricks_config import TricksConfig
 from ganzoo.zoo.blocks import StandardCNNDiscriminator, spectral_norm_layers
 from ganzoo.zoo.sngan import SNGAN
@@ -52,7 +52,7 @@ def test_cgan_docstring_states_our_update_rule_and_the_papers():
 
 
 def test_deviations_default_to_none_for_third_party_specs():
-    from ganzoo.harness.contract.spec import Family, ModelSpec
+    from ganzoo.harness.contract.model_spec import Family, ModelSpec
 
     spec = ModelSpec(name="x-gan", title="x", paper="Test 2026", family=Family.minimax,
                      data_kinds=[DataKind.points2d], default_dataset="ring")

@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from ganzoo.harness.bench.suites import load_suites
-from ganzoo.harness.contract.spec import DataInfo, DataKind
+from ganzoo.harness.suites.runner import load_suites
+from ganzoo.harness.contract.model_spec import DataInfo, DataKind
 from ganzoo.zoo.gan import GAN
 from ganzoo.zoo.gdpp import GDPP
 from ganzoo.zoo.mlp import Maxout, mlp

@@ -1,6 +1,6 @@
 """Typed descriptions shared by the harness and every plugin: what a model is, what data it sees.
 
-Plugins import these as ``from ganzoo.harness.contract.spec import ModelSpec, ModelConfig, DataInfo``.
+Plugins import these from ``ganzoo.harness.plugin`` (``from ganzoo.harness.plugin import ModelSpec, ModelConfig, DataInfo``).
 Everything here is pydantic, so a spec or config round-trips through JSON and a bad value
 is reported with the field's name and the allowed range.
 """

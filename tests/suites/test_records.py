@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from ganzoo.harness.bench.records import FORMAT, compare, file_name, make_record, packaged_root, read_records
-from ganzoo.harness.bench.records_tables import section_text
-from ganzoo.harness.bench.suites import load_suites
+from ganzoo.harness.suites.seed_records import FORMAT, compare, file_name, make_record, packaged_root, read_records
+from ganzoo.harness.suites.records_tables import section_text
+from ganzoo.harness.suites.runner import load_suites
 
 from ..cli_helpers import ganzoo_here
 
@@ -22,9 +22,9 @@ def _sections(text: str) -> dict[str, str]:
 
 
 def test_the_records_are_package_data():
-    assert packaged_root() == REPO / "harness" / "bench" / "records"
+    assert packaged_root() == REPO / "harness" / "suites" / "records"
     pyproject = (REPO / "pyproject.toml").read_text()
-    assert '"ganzoo.harness.bench" = ["records/*/*.json"]' in pyproject
+    assert '"ganzoo.harness.suites" = ["records/*/*.json"]' in pyproject
 
 
 def test_docs_benchmarks_equals_what_the_committed_records_regenerate():

@@ -5,13 +5,12 @@ import json
 
 import pytest
 
-from ganzoo.harness.bench import suites as bench
+from ganzoo.harness.suites import runner as bench
 from ganzoo.harness.contract import presets
-from ganzoo.harness.bench.suites import load_suites, run_suite
+from ganzoo.harness.suites.runner import load_suites, run_suite
 from ganzoo.harness.contract.errors import BenchError
-from ganzoo.harness.bench.plots import plots
-from ganzoo.harness.bench.leaderboard import rows
-from ganzoo.harness.bench.tables import markdown
+from ganzoo.harness.suites.leaderboard_plots import plots
+from ganzoo.harness.suites.leaderboard import markdown, rows
 
 
 def test_shipped_suites_validate():
@@ -151,7 +150,7 @@ metrics = ["fid"]
 
 
 def test_missing_inception_weights_are_named_with_the_fix(monkeypatch, tmp_path):
-    from ganzoo.harness.bench import requirements as bench_requirements
+    from ganzoo.harness.suites import requirements as bench_requirements
 
     monkeypatch.setattr("torch.hub.get_dir", lambda: str(tmp_path / "hub"))
     reason = bench_requirements.unmet("inception-weights")
@@ -232,7 +231,7 @@ def test_leaderboard_without_references_has_no_reference_columns():
 
 
 def test_markdown_section_replaces_only_its_own_suite(tmp_path):
-    from ganzoo.harness.bench.leaderboard import write_section
+    from ganzoo.harness.suites.leaderboard import write_section
 
     doc = tmp_path / "benchmarks.md"
     doc.write_text("# Benchmarks\n\nintro\n")
@@ -265,7 +264,7 @@ metrics = ["modes_captured"]
 
 
 def test_protocol_line_spells_out_a_field_that_differs_between_metrics():
-    from ganzoo.harness.bench.leaderboard import protocol_signature
+    from ganzoo.harness.suites.leaderboard import protocol_signature
 
     record = {"protocol": {"precision": {"k": 3, "n_fake": 100, "seed": 1}, "recall": {"k": 3, "n_fake": 100},
                            "density": {"k": 5, "n_fake": 100}}}
@@ -325,7 +324,7 @@ notes = { "wgan-gp/ring" = "five critic steps per iteration" }
 ''')
     monkeypatch.setenv("GANZOO_REGISTRY", str(path))
     data = run_suite("tiny", out=tmp_path / "out")
-    from ganzoo.harness.bench.budgets import budget_rows, history
+    from ganzoo.harness.suites.budgets import budget_rows, history
 
     curves = {r["preset"]: history(r) for r in data["records"]}
     assert [e["step"] for e in curves["gan/ring"]] == [2, 4, 6]
@@ -342,7 +341,7 @@ notes = { "wgan-gp/ring" = "five critic steps per iteration" }
 
 def test_a_budget_cell_averaged_over_fewer_seeds_says_how_many(tmp_path):
     """Seed 1 has no evaluation at iteration 4: the cell is seed 0's value, marked 1/2 seeds."""
-    from ganzoo.harness.bench.budgets import budget_markdown
+    from ganzoo.harness.suites.budgets import budget_markdown
 
     records = []
     for seed, steps in ((0, (2, 4)), (1, (2,))):
@@ -408,7 +407,7 @@ def test_an_interrupted_entry_stops_the_suite_and_is_run_again_on_resume(tmp_pat
 
 def test_an_attempt_that_cannot_be_resumed_is_started_afresh(tmp_path, monkeypatch):
     """A stopped attempt whose preset changed since (or that finished) is not this entry: a new directory."""
-    from ganzoo.harness.bench.suites import unfinished_attempt
+    from ganzoo.harness.suites.runner import unfinished_attempt
 
     base = tmp_path / "runs" / "gan_ring-seed0"
     assert unfinished_attempt(base) is None
@@ -449,7 +448,7 @@ def test_stopping_the_submitting_command_cancels_the_jobs_still_running(monkeypa
     import os
     import signal
 
-    from ganzoo.harness.bench import executor
+    from ganzoo.harness.suites import executor
 
     cancelled = []
 

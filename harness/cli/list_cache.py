@@ -24,7 +24,7 @@ CONTRACT = Path(__file__).resolve().parents[1] / "contract"
 
 
 def _cache_file() -> Path:
-    """``<cache root>/listing.json``; the root as ``data.locations.cache_root`` picks it (importing the
+    """``<cache root>/listing.json``; the root as ``data.storage.cache_root`` picks it (importing the
     data package would load torch)."""
     if os.environ.get("GANZOO_CACHE"):
         root = Path(os.environ["GANZOO_CACHE"]).expanduser()

@@ -1,9 +1,10 @@
-"""Scoring a trained plugin with the metrics that fit its data (samples come from ``sampling``)."""
+"""Scoring a trained plugin with the metrics that fit its data (samples come from ``sampling``), and
+a trained image-to-image translator (CycleGAN): does a translation keep the digit?"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor, nn
@@ -11,9 +12,12 @@ from torch import Tensor, nn
 from ..data.base import DataSource
 from ..data.mixtures import MixtureSource
 from ..metrics.mixture import mixture_scores
-from ..contract.plugin import GANPlugin, Networks
-from ..contract.spec import DataKind
-from .sampling import balanced_labels, eval_mode, generate  # noqa: F401 - re-exported
+from ..contract.gan_plugin import GANPlugin, Networks
+from ..contract.model_spec import DataKind
+from .sampling import balanced_labels, eval_mode, generate
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..metrics.label_preservation import Direction, LabelPreservation
 
 
 def evaluate_with_protocols(plugin: GANPlugin, nets: Networks, source: DataSource, n: int, seed: int,
@@ -37,8 +41,7 @@ def evaluate_with_protocols(plugin: GANPlugin, nets: Networks, source: DataSourc
     if source.info.kind == DataKind.unpaired_images:
         if getattr(source, "label_classifier", None) != "mnist-cnn" or not callable(getattr(plugin, "translate", None)):
             return {}, {}
-        from ..data.locations import data_root
-        from .translation import evaluate_translator
+        from ..data.storage import data_root
 
         result = evaluate_translator(plugin, nets, source, data_root(data_dir).path, n=min(n, 5000), seed=seed)
         return result.scores, {name: result.protocol for name in result.scores}
@@ -70,3 +73,23 @@ def evaluate(plugin: GANPlugin, nets: Networks, source: DataSource, n: int, seed
 
 def parameter_count(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
+
+
+def evaluate_translator(plugin, nets, source, data_dir: Path, cache_dir: Path | None = None, *, n: int = 1000,
+                        seed: int = 0, batch_size: int = 250) -> LabelPreservation:
+    """``label_preservation`` of a trained CycleGAN-style plugin (one with ``translate(nets, images, direction)``),
+    with the shipped MNIST classifier (``cache_dir`` is kept for callers; nothing is trained). The
+    classifier loads only here."""
+    from ..metrics.classifier import shipped_mnist_classifier
+    from ..metrics.label_preservation import label_preservation
+
+    classifier, report = shipped_mnist_classifier()
+    device = next(nets[plugin.generators[0]].parameters()).device
+    classifier = classifier.to(device)
+
+    def translate(images: Tensor, direction: Direction) -> Tensor:
+        return plugin.translate(nets, images.to(device), direction)
+
+    with eval_mode(nets):
+        return label_preservation(translate, source, classifier, n=n, seed=seed, batch_size=batch_size,
+                                  classifier_report=report)

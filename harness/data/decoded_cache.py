@@ -23,7 +23,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .locations import decoded_cache_dir
+from .storage import decoded_cache_dir
 
 #: Bump when decoding or resizing changes its output, so stale entries are not reused.
 TRANSFORM_VERSION = 1

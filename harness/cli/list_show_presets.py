@@ -18,7 +18,7 @@ WIDE = 110
 
 def list_models(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False) -> None:
     """List every installed model plugin (built-in and third-party) and any broken ones."""
-    from .listing import cached_rows, fingerprint, remember
+    from .list_cache import cached_rows, fingerprint, remember
 
     key = fingerprint()
     rows = cached_rows(key)

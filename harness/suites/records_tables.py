@@ -1,7 +1,7 @@
 """Leaderboards rebuilt from committed seed records, and re-checks of a row against them.
 
 ``ganzoo bench --tables-only`` is how docs/benchmarks.md is written: every section between
-``<!-- bench:SUITE -->`` markers comes from ``harness/bench/records/SUITE/`` alone, so a test can
+``<!-- bench:SUITE -->`` markers comes from ``harness/suites/records/SUITE/`` alone, so a test can
 regenerate the document and find no difference. A suite without records gets a section that says so
 and how to make them, never a table whose runs are gone.
 """
@@ -11,19 +11,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .records import compare, run_precision, packaged_root, read_records, results_from_records, suites_with_records
+from .seed_records import compare, run_precision, packaged_root, read_records, results_from_records, suites_with_records
 
 
 def no_records_text(name: str, suite: Any) -> str:
     return (f"## {name}\n\n{suite.description}\n\nNo committed seed records for this suite yet, so no table: "
-            f"every number published here is regenerated from `harness/bench/records/{name}/`. Make them with "
-            f"`ganzoo bench --suite {name} --records harness/bench/records` (then `ganzoo bench --tables-only "
+            f"every number published here is regenerated from `harness/suites/records/{name}/`. Make them with "
+            f"`ganzoo bench --suite {name} --records harness/suites/records` (then `ganzoo bench --tables-only "
             f"--suite {name} --markdown docs/benchmarks.md`).\n")
 
 
 def section_text(name: str, suite: Any, folder: Path | None = None) -> tuple[str, dict[str, Any] | None]:
     """The Markdown section of one suite from its records (and the data it was drawn from, if any)."""
-    from .tables import markdown
+    from .leaderboard import markdown
 
     records = read_records(name, folder)
     if not records:
@@ -64,8 +64,8 @@ def _chosen(suites: dict[str, Any], suite: str, markdown_path: Path | None, fold
 def rebuild_tables(suites: dict[str, Any], suite: str, markdown_path: Path | None,
                    folder: Path | None = None) -> list[str]:
     """Rewrite the chosen suites' sections (and plots) of ``markdown_path`` from records; or print them."""
-    from .plots import plots
-    from .tables import write_section
+    from .leaderboard_plots import plots
+    from .leaderboard import write_section
 
     done = []
     for name in _chosen(suites, suite, markdown_path, folder):

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ..contract.plugin import Networks, PhaseResult
+from ..contract.gan_plugin import Networks, PhaseResult
 from ..report.diagnostics import SpectralEstimator, discriminator_stats, weight_norm
 from ..report.throughput import Throughput
 from .distributed import Distributed

@@ -36,7 +36,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 from torch import Tensor, nn
 
-from .spec import DataInfo, ModelConfig, ModelSpec
+from .model_spec import DataInfo, ModelConfig, ModelSpec
 
 if TYPE_CHECKING:  # pragma: no cover
     from .tricks_config import TricksConfig

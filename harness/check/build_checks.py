@@ -2,7 +2,7 @@
 code as the harness does (``build()``, ``optimizers()``, ``phases()``, the phase steps, ``sample()``)
 on CPU and check what comes back: networks and phases that fit together, no harness work done by the
 plugin (see :mod:`.monitor`), finite samples of the data's shape and range, and samples that follow
-the seed. Training itself is left to :mod:`.training`.
+the seed. Training itself is left to :mod:`.training_checks`.
 """
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ from __future__ import annotations
 import sys
 
 from .monitor import ContractViolation
-from .outcomes import Fail, Skip, error_text
-from .session import CheckSession
+from .session import CheckSession, Fail, Skip, error_text
 
 SAMPLES = 16  # samples drawn by the samples and seed checks
 RANGE_TOLERANCE = 1e-5
@@ -22,7 +21,7 @@ def check_build(session: CheckSession) -> str:
     from torch import nn
 
     from ..contract.errors import DataError
-    from ..contract.plugin import OptimizerSpec, Phase
+    from ..contract.gan_plugin import OptimizerSpec, Phase
 
     session.need_run()
     try:
@@ -110,7 +109,7 @@ def check_contract(session: CheckSession) -> str:
 def check_samples(session: CheckSession) -> str:
     import torch
 
-    from ..contract.spec import DataKind
+    from ..contract.model_spec import DataKind
 
     session.need_run()
     instance, nets = session.built_for_sampling()

@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..report.figures import figure
-from .leaderboard import PERCENT, SCORED, rows
+from ..report.plots import figure
+from .leaderboard import PERCENT, SCORED, rows, throughput_rows
 
 
 def _subplots(*grid: int, figsize: tuple[float, float], **kwargs: Any):
@@ -132,8 +132,6 @@ def curves(data: dict[str, Any], folder: Path) -> list[Path]:
 
 def throughput_bars(data: dict[str, Any], folder: Path) -> list[Path]:
     """images/s per preset, one bar per precision × processes."""
-    from .leaderboard_throughput import throughput_rows
-
     table = [row for row in throughput_rows(data) if row["_images_per_s"] is not None]
     written: list[Path] = []
     if not table:

@@ -13,8 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .monitor import ContractViolation
-from .outcomes import Fail, error_text
-from .session import CheckSession
+from .session import CheckSession, Fail, error_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..train.trainer import Trainer

@@ -8,8 +8,7 @@ from __future__ import annotations
 import math
 
 from .monitor import ContractViolation
-from .outcomes import Fail, error_text
-from .session import CheckSession
+from .session import CheckSession, Fail, error_text
 
 
 def train_in(session: CheckSession, precision: str) -> str:

@@ -4,8 +4,11 @@ Our number, the published reference and its source sit in adjacent columns, with
 stated; several seeds are shown as mean ± std. Rows are grouped by preset (or model, for smoke
 suites), never mixing two protocols in one column. Entries stopped at their time budget count
 with what they reached and are named under the table; skipped entries are listed with the
-reason. Throughput suites get their own table (``harness.bench.leaderboard_throughput``);
-``harness.bench.tables`` picks the table for a suite's kind.
+reason. Throughput suites get their own table (:func:`throughput_markdown`): images/s per preset ×
+precision × processes, each row with the per-phase step times and peak memory the harness measured
+and its speed-up over the same preset in fp32 with one process, so the gain of bf16 or of a second
+process reads off directly; published speeds (other hardware, other settings) are listed below it
+for context only. :func:`markdown` picks the table for a suite's kind.
 """
 
 from __future__ import annotations
@@ -91,7 +94,7 @@ def rows(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _matches(reference: dict[str, Any], row: dict[str, Any]) -> bool:
-    from .suites import Reference
+    from .runner import Reference
 
     return Reference.model_validate(reference).matches(row["entry"], row["model"], row["dataset"])
 
@@ -155,7 +158,7 @@ def protocol_signature(records: list[dict[str, Any]], metrics: list[str]) -> str
 
 
 def quality_markdown(data: dict[str, Any], title: str | None = None) -> str:
-    """The leaderboard of a quality suite (``harness.bench.tables.markdown`` picks it by suite kind)."""
+    """The leaderboard of a quality suite (:func:`markdown` picks it by suite kind)."""
     metrics = data.get("metrics") or []
     table = rows(data)
     lines = header_lines(data, title)
@@ -212,9 +215,9 @@ def unit_lines(data: dict[str, Any], metrics: list[str]) -> list[str]:
 
 
 def header_lines(data: dict[str, Any], title: str | None) -> list[str]:
-    from .records import machine_line
+    from .seed_records import machine_line
 
-    source = ([f"Regenerated from the committed seed records in `harness/bench/records/{data['suite']}/` "
+    source = ([f"Regenerated from the committed seed records in `harness/suites/records/{data['suite']}/` "
                f"(`ganzoo bench --tables-only --suite {data['suite']}`)."] if data.get("from_records") else [])
     return [f"## {title or data['suite']}", "", data.get("description", ""), "", *source,
             machine_line(data.get("environment", {}))
@@ -293,3 +296,60 @@ def write_section(path: Path, suite: str, text: str) -> None:
         document = (document.rstrip() + "\n\n" if document.strip() else "") + block + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(document)
+
+
+def markdown(data: dict[str, Any], title: str | None = None) -> str:
+    """The Markdown leaderboard of any suite: the table kind follows the suite kind."""
+    if data.get("kind") == "throughput":
+        return throughput_markdown(data, title)
+    return quality_markdown(data, title)
+
+
+# -- the leaderboard of a ``throughput`` suite ---------------------------------------------------------
+THROUGHPUT_COLUMNS = ["preset", "precision", "processes", "global batch", "images/s", "ms/D step", "ms/G step", "peak MB",
+           "AMP skipped", "× fp32·1", "steps"]
+
+
+def _cell(value: float | None, digits: str = ".0f") -> str:
+    return "–" if value is None else format(value, digits)
+
+
+def _phase_ms(throughput: dict[str, Any], exclude: str) -> float | None:
+    """ms per step of the discriminator-side phase, whatever the plugin named it (discriminator, critic, …)."""
+    times = [value for key, value in throughput.items() if key.startswith("ms_per_") and key.endswith("_step")
+             and key != f"ms_per_{exclude}_step"]
+    return sum(times) / len(times) if times else None
+
+
+def throughput_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+    measured = [r for r in data["records"] if r["status"] in ("ok", "time-limit")]
+    baseline = {r["preset"]: r["throughput"]["images_per_s"] for r in measured
+                if r.get("precision") == "fp32" and r.get("processes") == 1}
+    out = []
+    for r in measured:
+        t = r["throughput"]
+        base = baseline.get(r["preset"])
+        out.append({"preset": r["preset"], "precision": r["precision"], "processes": str(r["processes"]),
+                    "global batch": str(t.get("global_batch_size", "–")), "images/s": _cell(t.get("images_per_s")),
+                    "ms/D step": _cell(_phase_ms(t, exclude="generator"), ".1f"),
+                    "ms/G step": _cell(t.get("ms_per_generator_step"), ".1f"),
+                    "peak MB": _cell(t.get("peak_memory_mb")), "AMP skipped": str(r.get("amp_skipped", 0)),
+                    "× fp32·1": f"{t['images_per_s'] / base:.2f}" if base else "–",
+                    "steps": str(r.get("steps", "–")), "_images_per_s": t.get("images_per_s")})
+    return out
+
+
+def throughput_markdown(data: dict[str, Any], title: str | None = None) -> str:
+    lines = header_lines(data, title)
+    lines += ["| " + " | ".join(THROUGHPUT_COLUMNS) + " |", "|" + "---|" * len(THROUGHPUT_COLUMNS)]
+    lines += ["| " + " | ".join(row[c] for c in THROUGHPUT_COLUMNS) + " |" for row in throughput_rows(data)]
+    lines += note_lines(data)
+    references = data.get("references", [])
+    if references:
+        keys = sorted({key for ref in references for key in ref["values"]})
+        lines += ["", "Published speeds for context (other hardware and settings; not a gap to close here):", "",
+                  "| row | source | dataset | " + " | ".join(keys) + " |", "|" + "---|" * (3 + len(keys))]
+        for ref in references:
+            lines.append(f"| {ref['row']} | {ref['source']} | {ref['dataset']} | "
+                         + " | ".join(f"{ref['values'][k]:g}" if k in ref["values"] else "–" for k in keys) + " |")
+    return "\n".join(lines) + "\n"

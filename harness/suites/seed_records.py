@@ -2,7 +2,7 @@
 
 Papers With Code and StudioGAN keep the per-run numbers behind their tables; so do we. One record is
 one finished suite entry (a preset × seed), as a small JSON file inside the package
-(``ganzoo/harness/bench/records/SUITE/ENTRY.json``), so a wheel install has them too:
+(``ganzoo/harness/suites/records/SUITE/ENTRY.json``), so a wheel install has them too:
 
 - what was measured: the scored generator's metrics, the other generator's beside them, the metric
   protocols (extractor and its weights' sha256), the evaluation curve and the loss curve;
@@ -35,8 +35,8 @@ KEPT = ("key", "model", "preset", "seed", "precision", "processes", "fingerprint
 
 
 def packaged_root() -> Path:
-    """The records shipped with ganzoo (package data of ``ganzoo.harness.bench``)."""
-    return Path(str(resources.files("ganzoo.harness.bench").joinpath("records")))
+    """The records shipped with ganzoo (package data of ``ganzoo.harness.suites``)."""
+    return Path(str(resources.files("ganzoo.harness.suites").joinpath("records")))
 
 
 def file_name(key: str) -> str:
@@ -104,7 +104,7 @@ def results_from_records(suite_name: str, suite: Any, records: list[dict[str, An
 
     The suite's text, references and notes come from registry.toml as it is now; the environment is
     the one the records share (or, when they differ, the first one's with the list of machines)."""
-    from .suites import Results
+    from .runner import Results
 
     order = {preset: i for i, preset in enumerate(suite.presets)}
     records = sorted(records, key=lambda r: (order.get(r.get("preset"), len(order)), r.get("seed", 0), r["key"]))

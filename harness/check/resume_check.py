@@ -10,8 +10,7 @@ import math
 from typing import Any
 
 from .monitor import ContractViolation
-from .outcomes import Fail, Skip, error_text
-from .session import CheckSession
+from .session import CheckSession, Fail, Skip, error_text
 
 
 def _first_difference(a: Any, b: Any, path: str) -> str | None:

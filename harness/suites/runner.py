@@ -6,7 +6,7 @@ steps (``"smoke"``), or presets × precisions × process counts timed without me
 scored and marked. A suite may require a GPU or the Inception weights; on a machine without them
 its entries are recorded as skipped, with the reason. Each finished entry is appended to
 ``results.json`` at once, so an interrupted suite continues with ``--resume`` where it stopped.
-The leaderboard (``harness.bench.leaderboard``) is generated from that file alone.
+The leaderboard (``harness.suites.leaderboard``) is generated from that file alone.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ class Reference(BaseModel):
 
 
 class Budgets(BaseModel):
-    """``[suites.NAME.budgets]``: where to read a metric off the runs' curves (harness.bench.budgets)."""
+    """``[suites.NAME.budgets]``: where to read a metric off the runs' curves (harness.suites.budgets)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -187,7 +187,7 @@ def run_entry(entry: dict[str, Any], suite: Suite, out: Path, data_dir: Path | N
     run_dir = earlier or fresh_dir(base)
     try:
         if suite.kind == "throughput":
-            from .throughput import run_throughput_entry
+            from .throughput_entry import run_throughput_entry
 
             record.update(run_throughput_entry(entry, run_dir, steps=suite.steps, batch_size=suite.batch_size,
                                                data_dir=data_dir, time_limit_s=suite.measure_s or suite.budget_s,
@@ -329,7 +329,7 @@ def run_suite(name: str, *, out: Path, models: list[str] | None = None, presets:
               data_dir: Path | None = None, on_record=None, executor: ExecutorOptions | None = None,
               overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Run the entries not finished yet; ``executor``: in this process (default) or as submitit jobs
-    (``harness.bench.executor``); ``overrides``: suite fields for this run (``steps``, ``seeds``…)."""
+    (``harness.suites.executor``); ``overrides``: suite fields for this run (``steps``, ``seeds``…)."""
     suites = load_suites()
     if name not in suites:
         raise BenchError(f"unknown suite {name!r}; registry.toml defines {', '.join(sorted(suites))}")

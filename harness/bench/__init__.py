@@ -1,1 +1,0 @@
-"""``ganzoo bench``: suites from registry.toml, their entries, leaderboards and plots."""

@@ -1,0 +1,1 @@
+"""The code of ``ganzoo bench`` (the command is ``cli/bench.py``): suites from registry.toml, their entries, leaderboards and plots."""
