@@ -17,6 +17,8 @@ import torch
 from torch import Tensor
 
 from . import penalties
+from .augment import diff_augment
+from .tricks_config import parse_policy
 
 
 class NoiseSource:
@@ -115,6 +117,10 @@ class TrainingContext(NoiseSource):
     def r1_penalty(self, critic, real: Tensor, *args: Tensor) -> Tensor:
         self.used.add("r1_penalty")
         return penalties.r1_penalty(critic, real, *args, scale=self.loss_scale)
+
+    def augment(self, images: Tensor, policy: str = "color,translation,cutout") -> Tensor:
+        self.used.add("augment")
+        return diff_augment(images, parse_policy(policy), generator=self.local.generator)
 
     def input_gradient(self, outputs: Tensor, inputs: Tensor, weights: Tensor | None = None) -> Tensor:
         return penalties.input_gradient(outputs, inputs, weights, scale=self.loss_scale)

@@ -179,6 +179,11 @@ class StepContext(Protocol):
     def r1_penalty(self, critic: Callable[..., Tensor], real: Tensor, *args: Tensor) -> Tensor:
         """R1 penalty E[‖∇D(x)‖²] on real data (harness.contract.penalties)."""
 
+    def augment(self, images: Tensor, policy: str = "color,translation,cutout") -> Tensor:
+        """DiffAugment (Zhao et al. 2020) of an image batch: the same differentiable random transforms the
+        harness's ``train.tricks.diffaugment`` applies, drawn from this process's own seeded stream (restored
+        on resume). Apply it to the real and the generated batch alike before D."""
+
     def input_gradient(self, outputs: Tensor, inputs: Tensor, weights: Tensor | None = None) -> Tensor:
         """∂(Σ outputs · weights)/∂inputs (``weights`` default 1), in float32, *with* a graph, so a loss built
         from it backpropagates to the networks (a double backward). ``inputs`` must require grad and

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from .model_spec import DataKind, Family, ModelSpec
 
-#: DiffAugment's transformations (Zhao et al. 2020); implemented in ``harness.train.augment``
+#: DiffAugment's transformations (Zhao et al. 2020); implemented in ``harness.contract.augment``
 POLICY_NAMES = ("color", "translation", "cutout")
 
 

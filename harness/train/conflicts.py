@@ -3,7 +3,8 @@ computes through the step context stops the run at its first step, with one line
 
 ``train.tricks.r1_gamma`` adds the harness's R1 penalty to the discriminator; a plugin that calls
 ``ctx.r1_penalty`` (its own, e.g. lazy, R1) or another input-gradient penalty of D
-(``ctx.gradient_penalty``, ``ctx.gradient_penalty_at``) would get both, silently. The plugin settles it
+(``ctx.gradient_penalty``, ``ctx.gradient_penalty_at``) would get both, silently; likewise
+``train.tricks.diffaugment`` and a plugin that augments D's inputs itself with ``ctx.augment``. The plugin settles it
 with one declaration: ``unsupported_tricks = {"r1_gamma": "why"}`` refuses the trick when the run is
 configured; ``composes_with = {"r1_gamma": "why"}`` says the two are meant to add up (WGAN-GP's penalty
 at interpolates plus R1 at real data) and lets the run go on.
@@ -23,18 +24,24 @@ from ..contract.tricks_config import TricksConfig, active_tricks
 #: harness trick → the step-context helpers that compute the same kind of effect in the plugin
 OVERLAPS: Mapping[str, tuple[str, ...]] = {
     "r1_gamma": ("r1_penalty", "gradient_penalty", "gradient_penalty_at"),
+    "diffaugment": ("augment",),
 }
 
 #: what each trick does, for the message
 EFFECTS: Mapping[str, str] = {
     "r1_gamma": "adds the harness's R1 penalty to every discriminator update",
+    "diffaugment": "augments every image the discriminator sees",
 }
+
+
+#: what would apply twice, for the message
+TWICE: Mapping[str, str] = {"r1_gamma": "the penalty", "diffaugment": "the augmentation"}
 
 
 def conflict_message(model: str, trick: str, value: object, phase: str, helpers: Collection[str]) -> str:
     calls = ", ".join(f"ctx.{name}" for name in sorted(helpers))
     return (f"train.tricks.{trick}={value} {EFFECTS[trick]}, and {model}'s phase {phase!r} computes its own with "
-            f"{calls}: the penalty would apply twice. Drop the setting, refuse it in the plugin "
+            f"{calls}: {TWICE[trick]} would apply twice. Drop the setting, refuse it in the plugin "
             f"(unsupported_tricks = {{\"{trick}\": \"<reason>\"}}), or declare that the two add up "
             f"(composes_with = {{\"{trick}\": \"<reason>\"}})")
 

@@ -14,7 +14,7 @@ import torch
 from torch import Tensor, nn
 
 from ..contract.tricks_config import TricksConfig, parse_policy
-from .augment import diff_augment
+from ..contract.augment import diff_augment
 from ..contract.context import NoiseSource
 
 

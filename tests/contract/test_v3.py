@@ -199,3 +199,42 @@ def test_the_zoos_gradient_penalty_models_declare_that_r1_composes_with_theirs()
     from ganzoo.zoo.wgan_gp import WGANGP
 
     assert all("r1_gamma" in cls.composes_with for cls in (WGANGP, DRAGAN, GDPP))
+
+
+def test_a_trick_that_doubles_the_plugins_own_augmentation_stops_the_run_with_one_line(tmp_path):
+    run, _ = resolve_run("dcgan", dataset="synthetic",
+                         train_overrides={"steps": 2, "batch_size": 4, "resolution": 16, "log_every": 1,
+                                          "evaluate": False, "sample_every": 0},
+                         assignments=["base_channels=4", "train.tricks.diffaugment=translation"])
+    from ganzoo.zoo.dcgan import DCGAN
+
+    class OwnAugmentDCGAN(DCGAN):
+        def discriminator_step(self, nets, batch, ctx):
+            fake = nets.G(ctx.latent(batch.real.shape[0], self.latent_dim)).detach()
+            real_out = nets.D(ctx.augment(batch.real, "translation"))
+            fake_out = nets.D(ctx.augment(fake, "translation"))
+            return PhaseResult(self.discriminator_loss(real_out, fake_out, ctx))
+
+    loaded_dcgan = dataclasses.replace(registry.get("dcgan"), cls=OwnAugmentDCGAN)
+    trainer = Trainer(run, loaded_dcgan, RunDir(tmp_path / "run"), cpu=True, progress=False)
+    with pytest.raises(TrickConflictError) as caught:
+        trainer.fit()
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith("train.tricks.diffaugment=translation augments every image the discriminator sees, "
+                              "and dcgan's phase 'discriminator' computes its own with ctx.augment: the "
+                              "augmentation would apply twice")
+    assert 'unsupported_tricks = {"diffaugment"' in message
+
+
+def test_ctx_augment_is_diffaugment_from_the_per_process_stream():
+    from ganzoo.harness.contract.augment import diff_augment
+
+    ctx = TrainingContext(CPU, seed=3, num_classes=None)
+    images = torch.rand(4, 1, 8, 8)
+    expected = diff_augment(images, ["translation", "cutout"],
+                            generator=torch.Generator().manual_seed(ctx.local.generator.initial_seed()))
+    assert torch.equal(ctx.augment(images, "translation,cutout"), expected)
+    assert ctx.used == {"augment"}
+    with pytest.raises(ValueError, match="unknown DiffAugment policy"):
+        ctx.augment(images, "rotate")

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from ganzoo.harness.train.augment import diff_augment
+from ganzoo.harness.contract.augment import diff_augment
 from ganzoo.harness.contract.context import NoiseSource
 from ganzoo.harness.train.resolve import resolve_run
 from ganzoo.harness.contract.errors import ConfigError

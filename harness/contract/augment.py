@@ -1,7 +1,9 @@
 """DiffAugment — Zhao et al. 2020, "Differentiable Augmentation for Data-Efficient GAN Training"
 (arXiv 2006.10738). The same random, differentiable transforms are applied to real and generated
 images before the discriminator, so gradients flow back to G through them. Ported from the
-authors' reference implementation (policies: color, translation, cutout).
+authors' reference implementation (policies: color, translation, cutout). Two users: the harness's
+``train.tricks.diffaugment`` (D's view, harness.train.tricks) and plugins that augment their own D inputs
+through ``ctx.augment`` (so the harness can tell when both would apply, harness.train.conflicts).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..contract.tricks_config import POLICY_NAMES
+from .tricks_config import POLICY_NAMES
 
 
 def _rand(x: Tensor, *shape: int, generator: torch.Generator | None) -> Tensor:
