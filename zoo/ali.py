@@ -12,24 +12,15 @@ together with the labels swapped (the non-saturating form the ALI authors train 
 E inverts G.
 Update rule: one D step, then one joint step of G and E, Adam (α = 1e-4, β₁ = 0.5 in ALI; the
 mixture presets use 1e-3).
-
-Deviations from the paper:
-- E is deterministic (BiGAN's encoder); ALI's encoder is a Gaussian with a reparameterised sample.
-- Points: G, E and D are MLPs of 3 × 128 units (ReLU in G and E, LeakyReLU(0.2) in D) and z ∈ R². The
-  mixture rows we compare with (VEEGAN Table 1) were run by the VEEGAN authors.
-- Images: the zoo's DCGAN family (4×4 strided convolutions, batch norm, z of 100) instead of ALI's
-  per-dataset networks (stochastic encoder, maxout and dropout in D). The Stacked MNIST rows we
-  compare with (VEEGAN Table 2) were run by the VEEGAN authors with DCGAN-like networks.
-- The ring/grid presets use Adam 1e-3 (β₁ 0.5), batch 256 and a generator EMA.
 """
 
 from __future__ import annotations
 
 from pydantic import Field
 
-from ganzoo.harness.plugin import (Batch, DataKind, Family, ModelSpec, Networks, PhaseResult, StepContext,
-                                   losses)
-from ganzoo.zoo.points_or_images import InferenceConfig, InferenceGAN
+from ganzoo.harness.plugin import (Batch, DataKind, Family, GANPlugin, ModelSpec, Networks, OptimizerSpec, Phase,
+                                   PhaseResult, StepContext, losses)
+from ganzoo.zoo.points_or_images import JOINT_D_REFUSES_R1, InferenceConfig, inference_networks, latent_size
 
 
 class ALIConfig(InferenceConfig):
@@ -39,7 +30,7 @@ class ALIConfig(InferenceConfig):
     beta2: float = Field(0.999, ge=0, lt=1, description="Adam β₂ (ALI: 1e-3 … 0.999)")
 
 
-class ALI(InferenceGAN):
+class ALI(GANPlugin):
     spec = ModelSpec(
         name="ali",
         title="ALI / BiGAN",
@@ -51,16 +42,36 @@ class ALI(InferenceGAN):
         default_dataset="ring",
         deviations=(
             "E is deterministic (BiGAN's encoder); ALI's encoder is a reparameterised Gaussian.",
-            "Points: G, E, D are MLPs of 3 × 128 units and z ∈ R²; the mixture rows we compare with (VEEGAN "
-            "Table 1) were run by the VEEGAN authors.",
-            "Images: the zoo's DCGAN family (batch norm, z of 100) instead of ALI's networks (stochastic encoder, "
-            "maxout and dropout in D); the Stacked MNIST rows (VEEGAN Table 2) were run by the VEEGAN authors.",
+            "Points: G, E, D are MLPs of 3 × 128 units (ReLU in G and E, LeakyReLU(0.2) in D) and z ∈ R²; the "
+            "mixture rows we compare with (VEEGAN Table 1) were run by the VEEGAN authors.",
+            "Images: the zoo's DCGAN family (4×4 strided convolutions, batch norm, z of 100) instead of ALI's "
+            "per-dataset networks (stochastic encoder, maxout and dropout in D); the Stacked MNIST rows we compare "
+            "with (VEEGAN Table 2) were run by the VEEGAN authors with DCGAN-like networks.",
             "The ring/grid presets use Adam 1e-3 (β₁ 0.5), batch 256 and a generator EMA.",
         ),
     )
     Config = ALIConfig
     config: ALIConfig
-    inverse = "E"  # the encoder; networks, optimizers and the two phases: InferenceGAN
+    unsupported_tricks = JOINT_D_REFUSES_R1
+
+    @property
+    def latent_dim(self) -> int:  # 2 on points, 100 on images unless configured
+        return latent_size(self.data, self.config.latent_dim)
+
+    def build(self):  # G: z → x, the encoder E: x → z, D on (x, z) pairs: MLPs on points, DCGAN-style on images
+        c = self.config
+        G, E, D = inference_networks(self.data, self.latent_dim, c.hidden, c.depth, c.base_channels, c.d_depth,
+                                     c.d_activation)
+        return {"G": G, "E": E, "D": D}
+
+    def optimizers(self):
+        c = self.config
+        g = OptimizerSpec(kind="adam", lr=c.lr_g, betas=(c.beta1, c.beta2))
+        return {"G": g, "E": g, "D": OptimizerSpec(kind="adam", lr=c.lr_d, betas=(c.beta1, c.beta2))}
+
+    def phases(self):  # one D step, then one joint step of G and E
+        return [Phase("discriminator", self.discriminator_step, updates=("D",)),
+                Phase("generator", self.generator_step, updates=("G", "E"))]
 
     def pairs(self, nets: Networks, batch: Batch, ctx: StepContext):
         """D's logits on the encoder's pairs (x, E(x)) and the generator's pairs (G(z), z)."""
@@ -76,3 +87,10 @@ class ALI(InferenceGAN):
         encoder_logits, generator_logits = self.pairs(nets, batch, ctx)
         loss = losses.bce_discriminator(generator_logits, encoder_logits)  # the labels swapped
         return PhaseResult(loss, d_real=encoder_logits, d_fake=generator_logits)
+
+    def sample(self, nets, ctx, n, labels=None):
+        return nets.G(ctx.latent(n, self.latent_dim))
+
+
+__doc__ = ALI.spec.with_deviations(__doc__)
+

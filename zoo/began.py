@@ -24,25 +24,6 @@ no scalar score (``scalar_scores = False``); M_global and k_t are reported as di
 M_global has not reached a new minimum for ``plateau_patience`` iterations. Harness tricks that
 act on D's input or assume a score (instance noise, DiffAugment, PacGAN, R1, label smoothing)
 are refused: D must reconstruct the image it is given.
-
-Deviations from the paper:
-- k_t is updated after the D step from that step's L(x) and L(G(z_D)) (the same G, other noise),
-  not from the G step's L(G(z_G)); both are measured before G moves.
-- The M_global diagnostic (and the plateau schedule it drives) is an exponential moving average
-  (decay 0.99) of the per-step measure, which is also logged as ``M_global_step``; the paper plots it
-  per step.
-- G ends with tanh so samples stay in the data's [−1, 1]; the paper's G has no output
-  non-linearity (``g_tanh=False`` drops it).
-- ``networks="dcgan"`` swaps §3.5's ELU networks for the zoo's batch-norm DCGAN family: G is the DCGAN
-  generator, D's encoder its strided convolutions and D's decoder another DCGAN generator (h → image).
-  The MNIST preset uses it: with the paper's networks at a CPU budget (n = 16–32, one or two
-  convolutions per stage, a few thousand iterations) G settled on near-blank images, one class, in
-  every setting tried (docs/zoo.md).
-- The MNIST preset: 32×32, base width 32, h = z = 32, γ = 1 (the paper shows 0.3–0.7; on MNIST with
-  these networks 0.5 drew 4 digit classes and 0.7 nine), batch 32, bf16 and 3,000 iterations on a
-  CPU budget, lr 2e-4 (paper: 1e-4; at 1e-4 the one seed tried drew a single class), h = z = 32
-  (paper: 64, which drew all ten digits on 4 of 6 seeds against the preset's 6 of 10); the paper
-  trains on CelebA at 64–128 px, n = 64–128, batch 16.
 """
 
 from __future__ import annotations
@@ -154,16 +135,23 @@ class BEGAN(GANPlugin):
         data_kinds=[DataKind.images],
         default_dataset="mnist",
         deviations=(
-            "k_t is updated after the D step from that step's L(x) and L(G(z_D)), not from the G step's "
+            "k_t is updated after the D step from that step's L(x) and L(G(z_D)) (the same G, other noise), not "
+            "from the G step's "
+
             "L(G(z_G)); both are measured before G moves.",
             "The M_global diagnostic (and the plateau schedule) is an EMA (0.99) of the per-step measure, "
             "which is logged as M_global_step.",
             "G ends with tanh so samples stay in [−1, 1] (g_tanh=false drops it); the paper's G has no output "
             "non-linearity.",
-            "networks=dcgan (the MNIST preset) uses the zoo's batch-norm DCGAN family for G and for D's encoder and "
-            "decoder instead of §3.5's ELU networks, which collapsed to blank images at a CPU budget.",
-            "The MNIST preset uses 32×32, base width 32, h = z = 32, γ = 1 (paper: 0.3–0.7), batch 32, bf16, "
-            "3,000 iterations and lr 2e-4 (paper 1e-4) on a CPU budget; the paper trains on CelebA at 64–128 px, "
+            "networks=dcgan (the MNIST preset) swaps §3.5's ELU networks for the zoo's batch-norm DCGAN family: G is "
+            "the DCGAN generator, D's encoder its strided convolutions and D's decoder another DCGAN generator "
+            "(h → image). With the paper's networks at a CPU budget (n = 16–32, one or two convolutions per stage, "
+            "a few thousand iterations) G settled on near-blank images, one class, in every setting tried "
+            "(docs/zoo.md).",
+            "The MNIST preset uses 32×32, base width 32, h = z = 32 (paper: 64, which drew all ten digits on 4 of 6 "
+            "seeds against the preset's 6 of 10), γ = 1 (the paper shows 0.3–0.7; on MNIST with these networks 0.5 "
+            "drew 4 digit classes and 0.7 nine), batch 32, bf16, 3,000 iterations and lr 2e-4 (paper: 1e-4; at "
+            "1e-4 the one seed tried drew a single class) on a CPU budget; the paper trains on CelebA at 64–128 px, "
             "n = 64–128, batch 16.",
         ),
     )
@@ -235,3 +223,6 @@ class BEGAN(GANPlugin):
     def phases(self):
         return [Phase("discriminator", self.discriminator_step, updates=("D",), after_step=self.update_controller),
                 Phase("generator", self.generator_step, updates=("G",))]
+
+
+__doc__ = BEGAN.spec.with_deviations(__doc__)

@@ -1,4 +1,12 @@
-"""Shared building blocks of the image GANs: one DCGAN-style family that scales with resolution.
+"""Public building blocks of the image GANs: one DCGAN-style family that scales with resolution.
+
+**Public and stable for third-party plugins.** The names in ``__all__`` are part of ganzoo's plugin API
+beside ``ganzoo.harness.plugin`` (docs/plugins.md): within a minor release series (0.1.x) they keep their
+names, their arguments and the networks they build (layer layout, parameter names, initialisation), so a
+plugin's checkpoints and results stay comparable with ``dcgan`` & co. They need nothing from ganzoo but
+torch. The rest of ``ganzoo.zoo`` (the model files, ``zoo.image``, ``zoo.points_or_images``) is the zoo's own
+and may change between releases.
+
 
 Radford et al. 2015 (arXiv 1511.06434), §3: no pooling, strided convolutions in D and
 fractionally-strided (transposed) ones in G; batch norm in both (but not in D's first layer nor
@@ -312,3 +320,8 @@ def spectral_norm_layers(module: nn.Module) -> list[nn.Module]:
     from torch.nn.utils import parametrize
 
     return [m for m in module.modules() if parametrize.is_parametrized(m, "weight")]
+
+
+__all__ = ["Conditioning", "GeneratorConditioning", "ImageDiscriminator", "ImageEncoder", "ImageGenerator",
+           "JointImageDiscriminator", "MinibatchDiscrimination", "MinibatchStd", "Norm", "StandardCNNDiscriminator",
+           "conv_stack", "init_normal_", "norm_layer", "spectral_norm_layers", "stages", "widths"]

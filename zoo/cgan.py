@@ -11,26 +11,17 @@ with the non-saturating G loss. Real images keep their labels; fakes use uniform
 Update rule: alternating D and G steps, both with Adam (α = 2e-4, β₁ = 0.5), DCGAN's setting. The
 paper instead trained its MNIST model with mini-batch SGD, a momentum that grows during training, an
 exponentially decaying learning rate and dropout in G and D.
-
-Deviations from the paper:
-- G and D are the convolutional DCGAN nets; the paper's MNIST model is fully connected (G: ReLU
-  layers for z and for y joined before a sigmoid output; D: maxout layers for x and for y joined).
-- The update rule is Adam (2e-4, β₁ 0.5) without dropout, not the paper's SGD with momentum, a
-  decaying learning rate and dropout.
-- y enters G as a learned ``embed_dim``-d embedding concatenated to z and D as ``label_channels``
-  learned constant maps concatenated to the image, where the paper feeds a one-hot y to dense layers.
-- G minimises the non-saturating loss −E[log D(G(z|y)|y)]; the paper states the minimax objective.
-- The presets train on MNIST resized to 32×32 with base_channels 32, not on 28×28 digits.
-- ``conditioning="projection"`` is Miyato & Koyama's 2018 discriminator, not part of this paper.
 """
 
 from __future__ import annotations
 
 from pydantic import Field
 
-from ganzoo.harness.plugin import DataKind, Family, ModelSpec, Phase, losses
+from ganzoo.harness.plugin import (Batch, DataKind, Family, GANPlugin, ModelSpec, Networks, Phase, PhaseResult,
+                                   StepContext, losses)
 from ganzoo.zoo.blocks import Conditioning
-from ganzoo.zoo.image import ConditionalImageGANConfig, ImageGAN
+from ganzoo.zoo.image import (ARCHITECTURE_TRICKS, ConditionalImageGANConfig, adam, image_discriminator,
+                              image_generator, labelled_classes)
 
 
 class CGANConfig(ConditionalImageGANConfig):
@@ -41,7 +32,7 @@ class CGANConfig(ConditionalImageGANConfig):
     d_steps: int = Field(1, ge=1, le=100, description="D steps per G step")
 
 
-class CGAN(ImageGAN):
+class CGAN(GANPlugin):
     spec = ModelSpec(
         name="cgan",
         title="Conditional GAN",
@@ -56,8 +47,8 @@ class CGAN(ImageGAN):
             "maxout layers in D, separate layers for the data and for y that are then joined).",
             "Update rule: Adam (2e-4, β₁ 0.5) without dropout; the paper trained with mini-batch SGD, momentum, an "
             "exponentially decaying learning rate and dropout in G and D.",
-            "y enters G as a learned embedding concatenated to z and D as learned constant maps concatenated to the "
-            "image, where the paper feeds a one-hot y to dense layers.",
+            "y enters G as a learned embed_dim-d embedding concatenated to z and D as label_channels learned "
+            "constant maps concatenated to the image, where the paper feeds a one-hot y to dense layers.",
             "G minimises the non-saturating loss −E[log D(G(z|y)|y)]; the paper states the minimax objective.",
             "The presets train on MNIST resized to 32×32 with base_channels 32, not on 28×28 digits.",
             "conditioning=projection is Miyato & Koyama's 2018 discriminator, not part of this paper.",
@@ -65,18 +56,38 @@ class CGAN(ImageGAN):
     )
     Config = CGANConfig
     config: CGANConfig
+    architecture_tricks = ARCHITECTURE_TRICKS
 
-    def discriminator(self):
+    def build(self):  # the DCGAN family of zoo.blocks, both networks class-conditional
         c = self.config
-        return super().discriminator(num_classes=self.num_classes, conditioning=c.conditioning,
-                                     label_channels=c.label_channels)
+        return {"G": image_generator(self, c.latent_dim, conditional=True),
+                "D": image_discriminator(self, num_classes=labelled_classes(self), conditioning=c.conditioning,
+                                         label_channels=c.label_channels)}
 
-    def discriminator_loss(self, real_out, fake_out, ctx):
-        return losses.bce_discriminator(real_out, fake_out, ctx.real_target)
-
-    def generator_loss(self, fake_out):
-        return losses.bce_generator_nonsaturating(fake_out)
+    def optimizers(self):
+        return adam(self.config)
 
     def phases(self):
         return [Phase("discriminator", self.discriminator_step, updates=("D",), repeats=self.config.d_steps),
                 Phase("generator", self.generator_step, updates=("G",))]
+
+    def discriminator_step(self, nets: Networks, batch: Batch, ctx: StepContext) -> PhaseResult:
+        labels = ctx.random_labels(len(batch))  # fakes: uniformly drawn classes; real images keep theirs
+        fake = self.sample(nets, ctx, len(batch), labels).detach()
+        real_out, fake_out = nets.D(batch.real, batch.labels), nets.D(fake, labels)
+        # −E[log D(x|y)] − E[log(1 − D(G(z|y)|y))]
+        loss = losses.bce_discriminator(real_out, fake_out, ctx.real_target)
+        return PhaseResult(loss, d_real=real_out, d_fake=fake_out)
+
+    def generator_step(self, nets: Networks, batch: Batch, ctx: StepContext) -> PhaseResult:
+        labels = ctx.random_labels(len(batch))
+        fake_out = nets.D(self.sample(nets, ctx, len(batch), labels), labels)
+        return PhaseResult(losses.bce_generator_nonsaturating(fake_out), d_fake=fake_out)  # −E[log D(G(z|y)|y)]
+
+
+    def sample(self, nets, ctx, n, labels=None):
+        return nets.G(ctx.latent(n, self.config.latent_dim), labels)
+
+
+__doc__ = CGAN.spec.with_deviations(__doc__)
+

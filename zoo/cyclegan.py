@@ -24,18 +24,6 @@ Batches: ``batch.real`` holds domain A, ``batch.real_b`` domain B (``DataKind.un
 The D step draws its own batch (the harness gives every phase a fresh one) and translates it with
 the just-updated generators.
 
-Deviations from the paper:
-- Digits are small, so the generators default to 3 residual blocks below 128×128 (paper: 9 at
-  256×256, 6 at 128×128) and the PatchGAN to one stride-2 layer (16×16 patches) below 64×64 and two
-  (34×34) below 128×128, instead of the 70×70 PatchGAN; the preset also narrows both (k = 16).
-- The preset trains on MNIST thin ↔ thick strokes at 28×28 with batch 8; the paper trains on
-  photographs and paintings at 256×256 with batch 1.
-- The identity loss is on by default (0.5·λ); the paper uses it for some tasks (painting ↔ photo, §5.2).
-- The learning rate decays linearly over the second half of the run's iterations (``decay_start``),
-  the paper's 100 + 100 epochs counted in iterations.
-- D is updated on a fresh batch translated by the just-updated generators (through the pool), not
-  on the images of the preceding G step as in the authors' implementation.
-
 Sampling: a CycleGAN has no noise input. :meth:`CycleGAN.translate` maps given images either way.
 :meth:`CycleGAN.sample`, which the harness's sample grids call, returns the A → B translations of
 real domain-A *exemplars* that the run stores from its first training batches (a buffer, saved in
@@ -155,8 +143,9 @@ class CycleGAN(GANPlugin):
             "The preset trains on MNIST thin ↔ thick strokes at 28×28 with batch 8 and k = 16; the paper trains on "
             "photographs and paintings at 256×256 with batch 1 and k = 64.",
             "The identity loss is on by default (0.5·λ); the paper uses it for some tasks (painting ↔ photo, §5.2).",
-            "The learning rate decays linearly over the second half of the run's iterations, the paper's 100 + 100 "
-            "epochs counted in iterations.",
+            "The learning rate decays linearly over the second half of the run's iterations (decay_start), the "
+            "paper's 100 + 100 epochs counted in iterations.",
+
             "D is updated on a fresh batch translated by the just-updated generators (through the pool), not on the "
             "images of the preceding G step as in the authors' implementation.",
         ),
@@ -287,3 +276,6 @@ class CycleGAN(GANPlugin):
         fake_b, fake_a = nets.G_ab(a), nets.G_ba(b)
         columns = [a, fake_b, nets.G_ba(fake_b), b, fake_a, nets.G_ab(fake_a)]
         return torch.stack(columns, dim=1).flatten(0, 1)
+
+
+__doc__ = CycleGAN.spec.with_deviations(__doc__)

@@ -10,17 +10,6 @@ authors' released code: x_p = x + c·std(x)·u with u ~ U[0,1] per coordinate an
 x̂ = x + α·(x_p − x) with α ~ U[0,1] per sample. The penalty comes from the harness
 (``ctx.gradient_penalty_at``), correct under fp16 loss scaling.
 Update rule: one D step then one G step, Adam (α = 1e-4, β₁ = 0.5, β₂ = 0.9 as in the authors' code).
-
-Deviations from the paper:
-- The paper writes the perturbation as δ ~ N_d(0, cI); we follow the authors' code (uniform, scaled by
-  the batch's standard deviation, then a random point on the segment x → x_p).
-- Points: G and D are MLPs of 3 × 128 units (ReLU G, LeakyReLU(0.2) D); the paper's toy experiments
-  (Fig. 3 / §6.1) use small MLPs whose exact widths we did not reproduce.
-- Points: the ring/grid presets use λ = 1 (the paper's λ = 10 keeps ‖∇D‖ ≈ 1 over the whole perturbation
-  radius, 35 times a ring mode's std, and D could not separate the modes), Adam 1e-3 (β₁ 0.5, β₂ 0.9),
-  batch 256 and a generator EMA.
-- Images: DCGAN nets with layer norm in D (the authors' DCGAN-based code has no normalisation in D).
-- Under data parallelism std(x) is each process's share of the batch, not the global batch.
 """
 
 from __future__ import annotations
@@ -31,9 +20,11 @@ from typing import Literal
 import torch
 from pydantic import Field
 
-from ganzoo.harness.plugin import (Batch, DataKind, Family, ModelSpec, Networks, Phase, PhaseResult, StepContext,
-                                   losses)
-from ganzoo.zoo.points_or_images import PointsOrImagesConfig, PointsOrImagesGAN
+from ganzoo.harness.plugin import (Batch, DataKind, Family, GANPlugin, ModelSpec, Networks, Phase, PhaseResult,
+                                   StepContext, losses)
+from ganzoo.zoo.image import ARCHITECTURE_TRICKS, adam
+from ganzoo.zoo.points_or_images import (PointsOrImagesConfig, latent_size, points_or_image_discriminator,
+                                         points_or_image_generator)
 
 
 class DRAGANConfig(PointsOrImagesConfig):
@@ -59,7 +50,7 @@ def perturbed_points(real: torch.Tensor, u: torch.Tensor, alpha: torch.Tensor, c
     return real + alpha * (perturbed - real)
 
 
-class DRAGAN(PointsOrImagesGAN):
+class DRAGAN(GANPlugin):
     spec = ModelSpec(
         name="dragan",
         title="DRAGAN",
@@ -71,10 +62,11 @@ class DRAGAN(PointsOrImagesGAN):
         deviations=(
             "The perturbation follows the authors' code (x_p = x + 0.5·std(x)·U[0,1], penalty at a random point "
             "between x and x_p), not the paper's δ ~ N(0, cI).",
-            "Points: MLPs of 3 × 128 units (ReLU G, LeakyReLU(0.2) D); the paper's toy MLP widths are not "
-            "reproduced.",
-            "Points: the ring/grid presets use λ = 1 (the paper's 10 smoothed D over the whole perturbation radius and "
-            "the ring's modes merged), Adam 1e-3 (β₁ 0.5, β₂ 0.9), batch 256 and a generator EMA.",
+            "Points: MLPs of 3 × 128 units (ReLU G, LeakyReLU(0.2) D); the paper's toy experiments (Fig. 3 / §6.1) "
+            "use small MLPs whose exact widths are not reproduced.",
+            "Points: the ring/grid presets use λ = 1 (the paper's λ = 10 keeps ‖∇D‖ ≈ 1 over the whole perturbation "
+            "radius, 35 times a ring mode's std, and D could not separate the modes), Adam 1e-3 (β₁ 0.5, β₂ 0.9), "
+            "batch 256 and a generator EMA.",
             "Images: DCGAN nets with layer norm in D (the authors' code has no normalisation in D).",
             "Under data parallelism std(x) is taken over each process's share of the batch.",
         ),
@@ -83,9 +75,18 @@ class DRAGAN(PointsOrImagesGAN):
     composes_with = {"r1_gamma": "DRAGAN penalises the gradient at perturbed real data; R1 at the data itself "
                                  "adds to it"}
     config: DRAGANConfig
+    architecture_tricks = ARCHITECTURE_TRICKS
 
-    def discriminator(self):
-        return super().discriminator(norm=self.config.d_norm)  # the penalty is per sample: no batch norm
+    @property
+    def latent_dim(self) -> int:  # 2 on points, 100 on images unless configured
+        return latent_size(self.data, self.config.latent_dim)
+
+    def build(self):  # MLPs on points, the DCGAN family on images (zoo.points_or_images)
+        return {"G": points_or_image_generator(self, self.latent_dim),
+                "D": points_or_image_discriminator(self, norm=self.config.d_norm)}  # per-sample penalty: no batch norm
+
+    def optimizers(self):
+        return adam(self.config)
 
     def phases(self):
         return [Phase("discriminator", self.discriminator_step, updates=("D",)),
@@ -102,5 +103,13 @@ class DRAGAN(PointsOrImagesGAN):
         return PhaseResult(gan + c.gp_weight * penalty, logs={"gradient_penalty": penalty},
                            d_real=real_logits, d_fake=fake_logits)
 
-    def generator_loss(self, fake_out):
-        return losses.bce_generator_nonsaturating(fake_out)
+    def generator_step(self, nets: Networks, batch: Batch, ctx: StepContext) -> PhaseResult:
+        fake_logits = nets.D(self.sample(nets, ctx, len(batch)))
+        return PhaseResult(losses.bce_generator_nonsaturating(fake_logits), d_fake=fake_logits)  # −E[log D(G(z))]
+
+    def sample(self, nets, ctx, n, labels=None):
+        return nets.G(ctx.latent(n, self.latent_dim))
+
+
+__doc__ = DRAGAN.spec.with_deviations(__doc__)
+

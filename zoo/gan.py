@@ -6,20 +6,6 @@ game, minimising E[log(1 − D(G(z)))], or (default, §3 of the paper) the non-s
 variant, maximising E[log D(G(z))].
 Update rule: k discriminator steps, then one generator step (k = 1 in the paper's experiments),
 both networks with Adam (α = 1e-3, β₁ = 0.5).
-
-Deviations from the paper:
-- It trains on 2-D Gaussian mixtures (ring and grid, the VEEGAN/PacGAN protocol), not on the paper's
-  MNIST, TFD and CIFAR-10.
-- G and D are MLPs of ``depth`` hidden layers of ``hidden`` units (3 × 128), ReLU in G and
-  LeakyReLU(0.2) in D; the paper's G mixes rectifier and sigmoid units and its D uses maxout units
-  trained with dropout.
-- Both networks use Adam (1e-3, β₁ 0.5); the paper used plain gradient steps with momentum
-  (Algorithm 1).
-- The mixture presets sample from a generator EMA (decay 0.999), which the paper does not have.
-- Options for other papers' protocols: separate widths and depths of G and D, batch norm in G
-  (``g_norm``), maxout or ReLU units in D (``d_activation``), N(0, σ²) initialisation (``init_std``);
-  the ``mixtures-pacgan`` presets use them for the PacGAN authors' networks (G 4 × 400 batch-norm
-  ReLU, D 3 × 200 maxout of 5 pieces, σ 0.02).
 """
 
 from __future__ import annotations
@@ -74,8 +60,10 @@ class GAN(GANPlugin):
             "mixes rectifier and sigmoid units and its D uses maxout units trained with dropout.",
             "Both networks use Adam (1e-3, β₁ 0.5); the paper used gradient steps with momentum (Algorithm 1).",
             "The mixture presets sample from a generator EMA (decay 0.999), which the paper does not have.",
-            "The mixtures-pacgan presets take the PacGAN authors' networks instead (G 4 × 400 with batch norm and "
-            "ReLU, D 3 × 200 maxout of 5 pieces, N(0, 0.02²) initialisation).",
+            "Options for other papers' protocols: separate widths and depths of G and D, batch norm in G (g_norm), "
+            "maxout or ReLU units in D (d_activation), N(0, σ²) initialisation (init_std); the mixtures-pacgan "
+            "presets use them for the PacGAN authors' networks (G 4 × 400 with batch norm and ReLU, D 3 × 200 "
+            "maxout of 5 pieces, N(0, 0.02²) initialisation).",
         ),
     )
     Config = GANConfig
@@ -113,3 +101,7 @@ class GAN(GANPlugin):
 
     def sample(self, nets, ctx, n, labels=None):
         return nets.G(ctx.latent(n, self.config.latent_dim))
+
+
+__doc__ = GAN.spec.with_deviations(__doc__)
+

@@ -14,25 +14,6 @@ the fake batch to the real one's, the second their structure. The "1 −" only a
 (Σ λ̂ᵢ^real, fixed for G) to the paper's −Σ λ̂ᵢ cos(vᵢ^real, vᵢ^fake), so the loss is 0 when the two
 feature sets are equal and the gradients are the paper's. D is trained by the base loss alone.
 Update rule: the base model's (GAN: one D step, one G step; WGAN-GP: five critic steps), Adam.
-
-Deviations from the paper:
-- The eigen-decomposition runs in float64, and non-finite gradients of the kernel (repeated
-  eigenvalues, e.g. a collapsed fake batch) are zeroed and the rest clipped to ±1e3 by a hook, so one
-  degenerate batch cannot poison G.
-- eigval_weight = 1e-4 scales the magnitude term, and that term is a mean over the n eigenvalues,
-  as in the authors' released code (GDPP_Loss_Tensorflow_Pytorch.py); the paper's eq. 5 weights both
-  terms 1 and sums.
-- Points: G and D are MLPs of 3 × 128 units (ReLU G, LeakyReLU(0.2) D) with a 2-d z; the ring/grid
-  presets use Adam 1e-3 for both, batch 256, 1,500 iterations and a generator EMA. The authors'
-  released synthetic code (gdppgan_Synthetic.py, read for this file) follows Unrolled GAN's setup:
-  z of 256, G and D with 2 tanh layers of 128 (φ = D's second tanh layer), batch 512, Adam β₁ 0.5
-  with 1e-3 for G and 1e-4 for D, 25,000 iterations — about 40 CPU-minutes here at ~90 ms per
-  iteration, which is why the presets are shorter.
-  The ``gdpp/*-gdpp-protocol`` presets take the authors' networks and optimizers (``mlp_activation =
-  "tanh"``, ``depth = 2``, z 256, batch 512) for 2,000 iterations, with PyTorch's default initialisation
-  where the authors' is orthogonal (gain 1.4).
-- Points: the ring is the VEEGAN/PacGAN ring (8 distinct centres); the authors' released ring code places
-  centres at linspace(0, 2π, 8), so two of its eight coincide.
 """
 
 from __future__ import annotations
@@ -44,11 +25,13 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import Tensor, nn
 
-from ganzoo.harness.plugin import (Batch, DataKind, Family, ModelSpec, Networks, Phase, PhaseResult, StepContext,
-                                   losses)
+from ganzoo.harness.plugin import (Batch, DataKind, Family, GANPlugin, ModelSpec, Networks, Phase, PhaseResult,
+                                   StepContext, losses)
 from ganzoo.zoo.blocks import ImageDiscriminator
-from ganzoo.zoo.points_or_images import PointsOrImagesConfig, PointsOrImagesGAN
+from ganzoo.zoo.image import ARCHITECTURE_TRICKS, adam
 from ganzoo.zoo.mlp import mlp
+from ganzoo.zoo.points_or_images import (PointsOrImagesConfig, latent_size, on_points, points_activation,
+                                         points_or_image_generator)
 
 
 class GDPPConfig(PointsOrImagesConfig):
@@ -107,7 +90,7 @@ class ImageFeatureDiscriminator(ImageDiscriminator):
         return self.score(h).squeeze(1), conv.flatten(1)
 
 
-class GDPP(PointsOrImagesGAN):
+class GDPP(GANPlugin):
     spec = ModelSpec(
         name="gdpp",
         title="GDPP (DPP loss on a base GAN)",
@@ -121,10 +104,14 @@ class GDPP(PointsOrImagesGAN):
             "The eigen-decomposition runs in float64 and non-finite kernel gradients (repeated eigenvalues) are "
             "zeroed, the rest clipped to ±1e3.",
             "eigval_weight = 1e-4 scales the eigenvalue term, a mean over the eigenvalues, as in the authors' code "
-            "(eq. 5 weights both terms 1 and sums).",
-            "Points: MLPs of 3 × 128 units, 2-d z, Adam 1e-3, batch 256, 1,500 iterations and a generator EMA in "
-            "the ring/grid presets; the authors' gdppgan_Synthetic.py uses z 256, 2 tanh layers of 128, batch 512, "
-            "Adam 1e-3 (G) / 1e-4 (D) and 25,000 iterations.",
+            "(GDPP_Loss_Tensorflow_Pytorch.py; eq. 5 weights both terms 1 and sums).",
+            "Points: MLPs of 3 × 128 units (ReLU G, LeakyReLU(0.2) D), 2-d z, Adam 1e-3, batch 256, 1,500 iterations "
+            "and a generator EMA in the ring/grid presets; the authors' gdppgan_Synthetic.py follows Unrolled GAN's "
+            "setup: z 256, G and D with 2 tanh layers of 128 (φ = D's second tanh layer), batch 512, Adam β₁ 0.5 "
+            "with 1e-3 (G) / 1e-4 (D) and 25,000 iterations (about 40 CPU-minutes here at ~90 ms per iteration). "
+            "The gdpp/*-gdpp-protocol presets take the authors' networks and optimizers (mlp_activation=tanh, "
+            "depth 2, z 256, batch 512) for 2,000 iterations, with PyTorch's default initialisation where the "
+            "authors' is orthogonal (gain 1.4).",
             "Points: the VEEGAN/PacGAN ring with 8 distinct centres; the authors' ring code uses "
             "linspace(0, 2π, 8), so two of its centres coincide.",
         ),
@@ -132,19 +119,28 @@ class GDPP(PointsOrImagesGAN):
     Config = GDPPConfig
     composes_with = {"r1_gamma": "GDPP's optional WGAN-GP penalty is at interpolates; R1 at real data adds to it"}
     config: GDPPConfig
+    architecture_tricks = ARCHITECTURE_TRICKS
 
-    def points_discriminator(self):
-        return PointsFeatureDiscriminator(self.data.shape[0], self.config.hidden, self.config.depth, self.data.pack,
-                                          self.points_activation("D"))
+    @property
+    def latent_dim(self) -> int:  # 2 on points, 100 on images unless configured
+        return latent_size(self.data, self.config.latent_dim)
 
-    def discriminator(self):
-        if self.on_points:
-            return super().discriminator()
-        norm = "layer" if self.config.base == "wgan-gp" else "batch"
-        return ImageFeatureDiscriminator(self.data.channels * self.data.pack, self.data.resolution,
-                                         self.config.base_channels, norm=norm,
-                                         minibatch_std=self.tricks.minibatch_std,
-                                         minibatch_discrimination=self.tricks.minibatch_discrimination)
+    def build(self):  # G: an MLP on points, the DCGAN generator on images; D returns (score, φ(x))
+        c, data = self.config, self.data
+        G = points_or_image_generator(self, self.latent_dim)
+        if on_points(data):
+            if self.tricks.minibatch_std or self.tricks.minibatch_discrimination:
+                raise ValueError("minibatch_std/minibatch_discrimination are implemented for the image D only")
+            D = PointsFeatureDiscriminator(data.shape[0], c.hidden, c.depth, data.pack, points_activation(c, "D"))
+        else:  # WGAN-GP's critic takes no batch norm
+            D = ImageFeatureDiscriminator(data.channels * data.pack, data.resolution, c.base_channels,
+                                          norm="layer" if c.base == "wgan-gp" else "batch",
+                                          minibatch_std=self.tricks.minibatch_std,
+                                          minibatch_discrimination=self.tricks.minibatch_discrimination)
+        return {"G": G, "D": D}
+
+    def optimizers(self):
+        return adam(self.config)
 
     def phases(self):
         repeats = self.config.n_critic if self.config.base == "wgan-gp" else 1
@@ -173,3 +169,10 @@ class GDPP(PointsOrImagesGAN):
             base = losses.bce_generator_nonsaturating(fake_scores)
         dpp = gdpp_loss(fake_features, real_features, self.config.eigval_weight)
         return PhaseResult(base + self.config.gdpp_weight * dpp, logs={"gdpp": dpp}, d_fake=fake_scores)
+
+    def sample(self, nets, ctx, n, labels=None):
+        return nets.G(ctx.latent(n, self.latent_dim))
+
+
+__doc__ = GDPP.spec.with_deviations(__doc__)
+

@@ -23,20 +23,6 @@ Through the harness: ``nets.D(x)`` returns D's logit and ``nets.D(x, with_q=True
 (``mi_lower_bound``: H(c₁) − CE, in nats; at most log 10 ≈ 2.30). The ``traversal`` sample view
 shows one row per value of c₁ and c₂ swept from −2 to 2 along each row (the paper's Figure 2).
 PacGAN packing is refused: Q needs one code prediction per sample, and a packed D sees several.
-
-Deviations from the paper:
-- The model's default (``networks="dcgan"``) is the shared DCGAN family at 32×32 (``zoo.blocks``) with
-  Q's hidden layer on D's last convolution, not the paper's networks with their FC-1024 layers: those
-  cost 274 ms (bf16) / 442 ms (fp32) per iteration of batch 64 on one CPU core, the DCGAN family
-  85 / 131 ms. The MNIST preset uses the paper's networks at 28×28 with the authors' code's settings
-  (openai/InfoGAN ``launchers/run_mnist_exp.py``: batch 128, every code weighted 1, 5,000 updates):
-  its code→digit agreement was 90.6 / 89.65 / 88.8 / 78.95 / 98.5 % on seeds 0–4 (docs/zoo.md).
-- The model's default weight of the continuous codes' term, 0.1, is our choice of the paper's
-  "smaller λ" (it gives no value); the authors' code weighs them 1 (``info_reg_coeff``, with a
-  fixed unit-variance Gaussian, our ``0.5 (c − μ)²``), and the MNIST preset does the same. Q's
-  Gaussian has unit variance (the paper mentions a learned one).
-- The MNIST preset trains with bf16 autocast, on 8,000 digits when only the MNIST test split is
-  present (the authors train on MNIST's 55,000 training digits).
 """
 
 from __future__ import annotations
@@ -49,10 +35,10 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import Tensor, nn
 
-from ganzoo.harness.plugin import (Batch, DataKind, Family, ModelSpec, Networks, OptimizerSpec, Phase, PhaseResult,
-                                   SampleContext, StepContext, losses)
+from ganzoo.harness.plugin import (Batch, DataKind, Family, GANPlugin, ModelSpec, Networks, OptimizerSpec, Phase,
+                                   PhaseResult, SampleContext, StepContext, losses)
 from ganzoo.zoo.blocks import ImageDiscriminator, init_normal_
-from ganzoo.zoo.image import AdamImageGANConfig, ImageGAN
+from ganzoo.zoo.image import ARCHITECTURE_TRICKS, AdamImageGANConfig, image_discriminator, image_generator
 
 
 class InfoGANConfig(AdamImageGANConfig):
@@ -127,7 +113,7 @@ class InfoDiscriminator(nn.Module):
         return (score, self.q(hidden)) if with_q else score
 
 
-class InfoGAN(ImageGAN):
+class InfoGAN(GANPlugin):
     spec = ModelSpec(
         name="infogan",
         title="InfoGAN (information-maximising latent codes)",
@@ -137,16 +123,23 @@ class InfoGAN(ImageGAN):
         data_kinds=[DataKind.images],
         default_dataset="mnist",
         deviations=(
-            "The model's default (networks=dcgan) is the shared DCGAN family at 32×32, not the paper's MNIST "
-            "networks (networks=paper, which the MNIST preset uses), whose FC-1024 layers are ~3× slower on a CPU.",
+            "The model's default (networks=dcgan) is the shared DCGAN family at 32×32 (zoo.blocks) with Q's hidden "
+            "layer on D's last convolution, not the paper's MNIST networks (networks=paper) with their FC-1024 "
+            "layers: those cost 274 ms (bf16) / 442 ms (fp32) per iteration of batch 64 on one CPU core, the DCGAN "
+            "family 85 / 131 ms. The MNIST preset uses the paper's networks at 28×28 with the authors' code's "
+            "settings (openai/InfoGAN launchers/run_mnist_exp.py: batch 128, every code weighted 1, 5,000 "
+            "updates): its code→digit agreement was 90.6 / 89.65 / 88.8 / 78.95 / 98.5 % on seeds 0–4 "
+            "(docs/zoo.md).",
             "The continuous codes' default weight 0.1 is our value for the paper's unspecified 'smaller λ'; the "
-            "MNIST preset weighs them 1, as the authors' code does. Their Q is a unit-variance Gaussian (the paper "
-            "mentions a learned variance).",
-            "The MNIST preset trains with bf16 autocast, on 8,000 digits when only MNIST's test split is present.",
+            "authors' code weighs them 1 (info_reg_coeff, with a fixed unit-variance Gaussian, our ½(c − μ)²), and "
+            "the MNIST preset does the same. Q's Gaussian has unit variance (the paper mentions a learned one).",
+            "The MNIST preset trains with bf16 autocast, on 8,000 digits when only MNIST's test split is present "
+            "(the authors train on MNIST's 55,000 training digits).",
         ),
     )
     Config = InfoGANConfig
     config: InfoGANConfig
+    architecture_tricks = ARCHITECTURE_TRICKS  # networks=dcgan only; the paper's networks refuse them
     unsupported_tricks = {"pack": "Q predicts each sample's latent code; a packed D judges several samples "
                                   "at once, so there is no per-sample code to recover"}
 
@@ -159,20 +152,18 @@ class InfoGAN(ImageGAN):
     def latent_dim(self) -> int:  # G's input: noise and codes
         return self.config.latent_dim + self.code_dim
 
-    def generator(self) -> nn.Module:
-        if self.config.networks == "paper":
-            return PaperGenerator(self.latent_dim, self.data.channels, self.data.resolution)
-        return super().generator()
-
-    def discriminator(self, **options) -> nn.Module:
+    def build(self):  # the paper's Table 1 networks, or the DCGAN family; Q shares D's trunk
         c = self.config
         if c.networks == "paper":
+            G = PaperGenerator(self.latent_dim, self.data.channels, self.data.resolution)
             if self.tricks.minibatch_std or self.tricks.minibatch_discrimination:
                 raise ValueError("the paper's InfoGAN networks take no architecture tricks; use networks=dcgan")
             trunk = PaperTrunk(self.data.channels, self.data.resolution, c.q_hidden)
         else:
-            trunk = super().discriminator(aux_classes=c.q_hidden)
-        return InfoDiscriminator(trunk, c.q_hidden, self.code_dim)
+            G = image_generator(self, self.latent_dim)
+            trunk = image_discriminator(self, aux_classes=c.q_hidden)  # its aux head is Q's first layer
+        return {"G": G, "D": InfoDiscriminator(trunk, c.q_hidden, self.code_dim)}
+
 
     def optimizers(self):
         c = self.config
@@ -255,3 +246,6 @@ class InfoGAN(ImageGAN):
         if self.config.continuous:
             continuous[:, code] = torch.linspace(-2, 2, steps, device=ctx.device).repeat(k)
         return self.generate_from(nets, z, categorical, continuous), steps
+
+
+__doc__ = InfoGAN.spec.with_deviations(__doc__)

@@ -1,4 +1,16 @@
-"""Multilayer perceptrons for the 2-D mixture experiments (shared by the point-data plugins)."""
+"""Public building blocks of the point-data GANs: multilayer perceptrons for the 2-D mixture experiments.
+
+**Public and stable for third-party plugins.** The names in ``__all__`` are part of ganzoo's plugin API
+beside ``ganzoo.harness.plugin`` (docs/plugins.md): within a minor release series (0.1.x) they keep their
+names, their arguments and the networks they build (layer layout, parameter names, initialisation), so a
+plugin compared with ``gan``, ``wgan-gp`` or the mode-collapse models on the ring and the grid runs the same
+MLPs. They need nothing from ganzoo but torch (the rest of ``ganzoo.zoo`` may change between releases).
+
+:func:`mlp` is the one layer stack (``depth`` hidden layers of ``hidden`` units, ReLU / LeakyReLU(0.2) / tanh /
+maxout, optional batch norm); :class:`PointsGenerator` (z → x), :class:`PointsDiscriminator` (x, PacGAN-packed →
+score) and :class:`JointDiscriminator` ((x, z) → score, ALI/VEEGAN) wrap it; :func:`normal_init` is N(0, σ²)
+initialisation (the PacGAN authors').
+"""
 
 from __future__ import annotations
 
@@ -95,3 +107,7 @@ class JointDiscriminator(nn.Module):
     def forward(self, x, z):
         z = z.reshape(x.shape[0], -1)
         return self.net(torch.cat([x, z.to(x.dtype)], dim=1)).squeeze(-1)
+
+
+__all__ = ["ACTIVATIONS", "JointDiscriminator", "Maxout", "PointsDiscriminator", "PointsGenerator", "mlp",
+           "normal_init"]

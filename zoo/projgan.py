@@ -9,17 +9,6 @@ each batch norm is affine-free and its per-channel gain and bias are looked up b
 Loss: the hinge loss — D minimises E[relu(1 − D(x, y))] + E[relu(1 + D(G(z, ỹ), ỹ))], G minimises
 −E[D(G(z, ỹ), ỹ)]; real images keep their labels, ỹ is drawn uniformly.
 Update rule: n_dis D steps per G step, Adam (α = 2e-4, β₁ = 0, β₂ = 0.9), the paper's settings.
-
-Deviations from the paper:
-- G and D are the zoo's DCGAN-shaped networks (transposed 4×4 convolutions in G, strided 4×4
-  convolutions in D, depth from the resolution), not the paper's ResNets; φ(x) is the last
-  convolution's output, summed over space for the projection and flattened for ψ.
-- The MNIST preset runs one D step per G step (n_dis = 1, as cgan's) with Adam at 1e-3 for both networks
-  (the paper: 2e-4 with n_dis = 5), on MNIST resized to 32×32 with base_channels 32; the paper trains on
-  ImageNet and CIFAR-10. At 2e-4 and n_dis 1, D wins within 100 iterations on these networks and G
-  ignores the class (conditional accuracy 0.26 at 1,000 iterations).
-- torch's spectral-norm parametrisation runs one power iteration per forward pass in training mode, so
-  a D step (real and generated batch in two passes) runs two.
 """
 
 from __future__ import annotations
@@ -28,9 +17,10 @@ import torch
 from pydantic import Field
 from torch import Tensor, nn
 
-from ganzoo.harness.plugin import DataKind, Family, ModelSpec, Phase, losses
+from ganzoo.harness.plugin import (Batch, DataKind, Family, GANPlugin, ModelSpec, Networks, Phase, PhaseResult,
+                                   StepContext, losses)
 from ganzoo.zoo.blocks import init_normal_, stages, widths
-from ganzoo.zoo.image import AdamImageGANConfig, ImageGAN
+from ganzoo.zoo.image import ARCHITECTURE_TRICKS, AdamImageGANConfig, adam, image_discriminator, labelled_classes
 
 
 class ConditionalBatchNorm2d(nn.Module):
@@ -80,7 +70,7 @@ class ProjGANConfig(AdamImageGANConfig):
     beta2: float = Field(0.9, ge=0, lt=1, description="Adam β₂ for both networks (paper: 0.9)")
 
 
-class ProjGAN(ImageGAN):
+class ProjGAN(GANPlugin):
     spec = ModelSpec(
         name="projgan",
         title="cGAN with projection discriminator (hinge loss, spectral norm, conditional batch norm)",
@@ -104,21 +94,36 @@ class ProjGAN(ImageGAN):
     )
     Config = ProjGANConfig
     config: ProjGANConfig
+    architecture_tricks = ARCHITECTURE_TRICKS
 
-    def generator(self) -> nn.Module:
-        return CBNGenerator(self.latent_dim, self.data.channels, self.data.resolution, self.config.base_channels,
-                            self.num_classes)
+    def build(self):  # G with conditional batch norm; the DCGAN-family D with spectral norm and a projection head
+        c, classes = self.config, labelled_classes(self)
+        return {"G": CBNGenerator(c.latent_dim, self.data.channels, self.data.resolution, c.base_channels, classes),
+                "D": image_discriminator(self, norm="none", spectral_norm=True, negative_slope=0.1,
+                                         num_classes=classes, conditioning="projection")}
 
-    def discriminator(self, **options) -> nn.Module:
-        return super().discriminator(norm="none", spectral_norm=True, negative_slope=0.1,
-                                     num_classes=self.num_classes, conditioning="projection", **options)
-
-    def discriminator_loss(self, real_out, fake_out, ctx):
-        return losses.hinge_discriminator(real_out, fake_out)
-
-    def generator_loss(self, fake_out):
-        return losses.hinge_generator(fake_out)
+    def optimizers(self):
+        return adam(self.config)
 
     def phases(self):
         return [Phase("discriminator", self.discriminator_step, updates=("D",), repeats=self.config.n_dis),
                 Phase("generator", self.generator_step, updates=("G",))]
+
+    def discriminator_step(self, nets: Networks, batch: Batch, ctx: StepContext) -> PhaseResult:
+        labels = ctx.random_labels(len(batch))  # ỹ, uniform; real images keep their labels
+        fake = self.sample(nets, ctx, len(batch), labels).detach()
+        real_out, fake_out = nets.D(batch.real, batch.labels), nets.D(fake, labels)
+        loss = losses.hinge_discriminator(real_out, fake_out)  # E[relu(1 − D(x, y))] + E[relu(1 + D(G(z, ỹ), ỹ))]
+        return PhaseResult(loss, d_real=real_out, d_fake=fake_out)
+
+    def generator_step(self, nets: Networks, batch: Batch, ctx: StepContext) -> PhaseResult:
+        labels = ctx.random_labels(len(batch))
+        fake_out = nets.D(self.sample(nets, ctx, len(batch), labels), labels)
+        return PhaseResult(losses.hinge_generator(fake_out), d_fake=fake_out)  # −E[D(G(z, ỹ), ỹ)]
+
+    def sample(self, nets, ctx, n, labels=None):
+        return nets.G(ctx.latent(n, self.config.latent_dim), labels)
+
+
+__doc__ = ProjGAN.spec.with_deviations(__doc__)
+

@@ -10,18 +10,6 @@ convolutions at 32×32) with spectral norm. Both scale with ``base_channels`` (t
 G is the shared DCGAN-style generator with batch norm.
 Loss: the hinge loss — D minimises E[relu(1 − D(x))] + E[relu(1 + D(G(z)))]; G minimises −E[D(G(z))].
 Update rule: n_dis = 5 D steps per G step, Adam (α = 2e-4, β₁ = 0, β₂ = 0.9).
-
-Deviations from the paper:
-- The default D is the DCGAN-style net (three 4×4 stride-2 convolutions at 32×32), not the standard
-  CNN of Table 3 (b); ``discriminator="standard-cnn"`` selects the paper's.
-- G is the shared DCGAN-style generator (z projected straight to 4×4, transposed 4×4 convolutions
-  whose last one outputs the image, 4·base channels at 4×4), not Table 3 (a)'s (dense to 4×4×512,
-  three transposed convolutions to 256, 128, 64 channels, then a 3×3 convolution to the image).
-- The image presets train on MNIST resized to 32×32 (one channel) with base_channels = 32, where the
-  paper trains on CIFAR-10 (32×32) and STL-10 (48×48) with 64.
-- torch's spectral-norm parametrisation runs one power iteration per forward pass in training mode,
-  so a D step, which judges the real and the generated batch in two passes, runs two; Algorithm 1
-  runs one per update.
 """
 
 from __future__ import annotations
@@ -30,9 +18,10 @@ from typing import Literal
 
 from pydantic import Field
 
-from ganzoo.harness.plugin import DataKind, Family, ModelSpec, Phase, losses
+from ganzoo.harness.plugin import (Batch, DataKind, Family, GANPlugin, ModelSpec, Networks, Phase, PhaseResult,
+                                   StepContext, losses)
 from ganzoo.zoo.blocks import StandardCNNDiscriminator
-from ganzoo.zoo.image import AdamImageGANConfig, ImageGAN
+from ganzoo.zoo.image import ARCHITECTURE_TRICKS, AdamImageGANConfig, adam, image_discriminator, image_generator
 
 
 class SNGANConfig(AdamImageGANConfig):
@@ -45,7 +34,7 @@ class SNGANConfig(AdamImageGANConfig):
         "scaled by base_channels/64) or dcgan (the shared DCGAN-style D, three 4×4 stride-2 convolutions)"))
 
 
-class SNGAN(ImageGAN):
+class SNGAN(GANPlugin):
     spec = ModelSpec(
         name="sngan",
         title="SNGAN (spectral normalisation, hinge loss)",
@@ -68,21 +57,39 @@ class SNGAN(ImageGAN):
     )
     Config = SNGANConfig
     config: SNGANConfig
+    architecture_tricks = ARCHITECTURE_TRICKS
+
+    def build(self):  # G: the DCGAN generator; D: spectrally normalised, no batch norm, LeakyReLU(0.1)
+        return {"G": image_generator(self, self.config.latent_dim), "D": self.discriminator()}
 
     def discriminator(self):
-        if self.config.discriminator == "standard-cnn":
+        if self.config.discriminator == "standard-cnn":  # the paper's Table 3 (b)
             return StandardCNNDiscriminator(self.data.channels * self.data.pack, self.data.resolution,
                                             self.config.base_channels, negative_slope=0.1,
                                             minibatch_std=self.tricks.minibatch_std,
                                             minibatch_discrimination=self.tricks.minibatch_discrimination)
-        return super().discriminator(norm="none", spectral_norm=True, negative_slope=0.1)
+        return image_discriminator(self, norm="none", spectral_norm=True, negative_slope=0.1)
 
-    def discriminator_loss(self, real_out, fake_out, ctx):
-        return losses.hinge_discriminator(real_out, fake_out)
-
-    def generator_loss(self, fake_out):
-        return losses.hinge_generator(fake_out)
+    def optimizers(self):
+        return adam(self.config)
 
     def phases(self):
         return [Phase("discriminator", self.discriminator_step, updates=("D",), repeats=self.config.n_dis),
                 Phase("generator", self.generator_step, updates=("G",))]
+
+    def discriminator_step(self, nets: Networks, batch: Batch, ctx: StepContext) -> PhaseResult:
+        fake = self.sample(nets, ctx, len(batch)).detach()
+        real_out, fake_out = nets.D(batch.real), nets.D(fake)
+        loss = losses.hinge_discriminator(real_out, fake_out)  # E[relu(1 − D(x))] + E[relu(1 + D(G(z)))]
+        return PhaseResult(loss, d_real=real_out, d_fake=fake_out)
+
+    def generator_step(self, nets: Networks, batch: Batch, ctx: StepContext) -> PhaseResult:
+        fake_out = nets.D(self.sample(nets, ctx, len(batch)))
+        return PhaseResult(losses.hinge_generator(fake_out), d_fake=fake_out)  # −E[D(G(z))]
+
+    def sample(self, nets, ctx, n, labels=None):
+        return nets.G(ctx.latent(n, self.config.latent_dim))
+
+
+__doc__ = SNGAN.spec.with_deviations(__doc__)
+

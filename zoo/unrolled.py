@@ -13,27 +13,6 @@ Update rule: one ordinary D step (the real D never takes the unrolled steps: the
 functional copy of its parameters, ``torch.func.functional_call``), then one G step on the
 surrogate loss, both with Adam (α = 1e-4, β₁ = 0.5). K = ``unroll_steps`` (the paper's mixtures:
 5 and 10).
-
-Deviations from the paper:
-- ``generator_loss="non_saturating"`` (an option, not the default) replaces f_K by −E[log D_K(G(z))]:
-  the non-saturating form of the fake term alone, without the real term E[log D_K(x)] that depends on G
-  through the unrolled D. The paper (eq. 5–7) and the authors' code (G minimises −unrolled_loss, both
-  terms) use f_K.
-- With one-sided label smoothing (``train.real_target`` < 1) G's f_K is minus D's smoothed loss at θ_D^K.
-- The unrolled D steps are plain gradient steps (``unroll_optimizer="sgd"``, step size ``unroll_lr``,
-  default 1e-2) or a functional Adam started from zero moments with ε = 1e-4 (``"adam"``); the authors'
-  code unrolls with Adam continuing from the real D optimizer's moments, which the harness owns and
-  does not show a plugin. (Adam from zero moments with ε = 1e-8 made G diverge on the ring: its
-  derivative through a vanishing gradient is η/ε.)
-- Every unrolled step reuses the G step's real batch and noise (the paper's eq. 6 leaves the batch
-  open; the authors' code does the same).
-- Points: G and D are MLPs of 3 × 128 units (``hidden``, ``depth``), ReLU in G and LeakyReLU(0.2) in D,
-  z ∈ R^2; Appendix A has a 2 × 128 ReLU G, a 1 × 128 ReLU D, a 256-d z and batch 512.
-- Points: the ring/grid presets use 2 × 128 MLPs, Adam 2e-3, unroll step η = 0.005 (SGD) and a generator
-  EMA (0.99) to converge in ~2,000 iterations; the paper uses Adam 1e-4 for both networks and no EMA.
-- Under data parallelism each process unrolls D on its own share of the batch (the unrolled gradients
-  are not averaged across processes; the real steps are).
-- Under fp16 autocast the unrolled D loss is taken in float32 but its gradients are not loss-scaled.
 """
 
 from __future__ import annotations
@@ -45,9 +24,11 @@ from pydantic import Field
 from torch import Tensor
 from torch.func import functional_call
 
-from ganzoo.harness.plugin import (Batch, DataKind, Family, ModelSpec, Networks, Phase, PhaseResult, StepContext,
-                                   losses)
-from ganzoo.zoo.points_or_images import PointsOrImagesConfig, PointsOrImagesGAN
+from ganzoo.harness.plugin import (Batch, DataKind, Family, GANPlugin, ModelSpec, Networks, Phase, PhaseResult,
+                                   StepContext, losses)
+from ganzoo.zoo.image import ARCHITECTURE_TRICKS, adam
+from ganzoo.zoo.points_or_images import (PointsOrImagesConfig, latent_size, points_or_image_discriminator,
+                                         points_or_image_generator)
 
 
 class UnrolledConfig(PointsOrImagesConfig):
@@ -105,7 +86,7 @@ def unrolled_parameters(D, params: dict[str, Tensor], buffers: dict[str, Tensor]
     return params
 
 
-class Unrolled(PointsOrImagesGAN):
+class Unrolled(GANPlugin):
     spec = ModelSpec(
         name="unrolled",
         title="Unrolled GAN",
@@ -116,27 +97,48 @@ class Unrolled(PointsOrImagesGAN):
         default_dataset="ring",
         deviations=(
             "Option generator_loss=\"non_saturating\" (not the default): G minimises −E log D_K(G(z)) and drops the "
-            "real term E log D_K(x) of the paper's f_K (eq. 5–7), which depends on G through the unrolled D.",
-            "The unrolled D steps are gradient steps of size unroll_lr (or Adam from zero moments, ε 1e-4); the "
-            "authors unroll with Adam continuing from the real D optimizer's moments, which the harness owns.",
-            "Every unrolled step reuses the G step's real batch and noise.",
+            "real term E log D_K(x) of the paper's f_K (eq. 5–7), which depends on G through the unrolled D. The "
+            "paper and the authors' code (G minimises −unrolled_loss, both terms) use f_K.",
+            "With one-sided label smoothing (train.real_target < 1) G's f_K is minus D's smoothed loss at θ_D^K.",
+            "The unrolled D steps are gradient steps of size unroll_lr (default 1e-2), or with "
+            "unroll_optimizer=adam a functional Adam from zero moments with ε 1e-4; the authors unroll with Adam "
+            "continuing from the real D optimizer's moments, which the harness owns and does not show a plugin. "
+            "(Adam from zero moments with ε 1e-8 made G diverge on the ring: its derivative through a vanishing "
+            "gradient is η/ε.)",
+            "Every unrolled step reuses the G step's real batch and noise (eq. 6 leaves the batch open; the "
+            "authors' code does the same).",
             "Points: MLPs of 3 × 128 units (ReLU G, LeakyReLU(0.2) D), z ∈ R²; Appendix A: 2 × 128 ReLU G, 1 × 128 "
             "ReLU D, 256-d z, batch 512.",
             "Points: the ring/grid presets use 2 × 128 MLPs, Adam 2e-3, SGD unrolling with η 0.005 and a generator "
             "EMA (0.99); the paper uses Adam 1e-4 and no EMA.",
-            "Under data parallelism each process unrolls D on its own share of the batch.",
+            "Under data parallelism each process unrolls D on its own share of the batch (the unrolled gradients are "
+            "not averaged across processes; the real steps are).",
             "Under fp16 the unrolled D loss is taken in float32 but its gradients are not loss-scaled.",
         ),
     )
     Config = UnrolledConfig
     config: UnrolledConfig
+    architecture_tricks = ARCHITECTURE_TRICKS
+
+    @property
+    def latent_dim(self) -> int:  # 2 on points, 100 on images unless configured
+        return latent_size(self.data, self.config.latent_dim)
+
+    def build(self):  # MLPs on points, the DCGAN family on images (D d_base_channels wide); zoo.points_or_images
+        return {"G": points_or_image_generator(self, self.latent_dim), "D": points_or_image_discriminator(self)}
+
+    def optimizers(self):
+        return adam(self.config)
 
     def phases(self):
         return [Phase("discriminator", self.discriminator_step, updates=("D",)),
                 Phase("generator", self.generator_step, updates=("G",))]
 
-    def discriminator_loss(self, real_out, fake_out, ctx):
-        return losses.bce_discriminator(real_out, fake_out, ctx.real_target)
+    def discriminator_step(self, nets: Networks, batch: Batch, ctx: StepContext) -> PhaseResult:  # the real D step
+        fake = self.sample(nets, ctx, len(batch)).detach()
+        real_logits, fake_logits = nets.D(batch.real), nets.D(fake)
+        loss = losses.bce_discriminator(real_logits, fake_logits, ctx.real_target)  # −f(θ_G, θ_D)
+        return PhaseResult(loss, d_real=real_logits, d_fake=fake_logits)
 
     def generator_step(self, nets: Networks, batch: Batch, ctx: StepContext) -> PhaseResult:
         c = self.config
@@ -154,3 +156,10 @@ class Unrolled(PointsOrImagesGAN):
         surrogate = -losses.bce_discriminator(at_least_float32(real_logits), at_least_float32(fake_logits),
                                               ctx.real_target)
         return PhaseResult(surrogate, d_fake=fake_logits)
+
+    def sample(self, nets, ctx, n, labels=None):
+        return nets.G(ctx.latent(n, self.latent_dim))
+
+
+__doc__ = Unrolled.spec.with_deviations(__doc__)
+

@@ -16,32 +16,15 @@ Algorithm 1: D minimises the logistic loss (lines 3–7, z_g sampled at line 6);
 reconstruction (line 9); G minimises E[D(z, G(z))] + the same reconstruction (line 11).
 Update rule: one D step, then one joint step of G and F on E[D(z, G(z))] + ½E[‖z − F(G(z))‖²] (F's
 gradient comes only from the reconstruction, since D(z, G(z)) does not depend on F), Adam.
-
-Deviations from the paper:
-- G's and F's update is one optimizer step each on the joint loss (Algorithm 1 computes the same two
-  gradients); D's step comes first and G's sees the updated D. The authors' code computes both updates
-  from the same parameters in one ``sess.run``.
-- Points: G, F and D are MLPs of ``depth`` × ``hidden`` units (3 × 128; ReLU in G and F, LeakyReLU(0.2)
-  in D) and z ∈ R² by default. The authors' 2-D notebook (VEEGAN_2D_RING.ipynb, read through copies of
-  it: the file is missing from the mirror of akashgit/VEEGAN) uses a 254-d z plus one extra noise input
-  to G that is not reconstructed, G and F of 2 × 128 ReLU, a D with one hidden layer of 128 ReLU, batch
-  500, Adam 1e-3 (β₁ 0.5) for all three and 100 × 1,000 iterations.
-  The ``veegan/*-veegan-protocol`` presets take those networks (``latent_dim = 254``, ``depth = 2``,
-  ``d_depth = 1``, ``d_activation = "relu"``), batch 500 and Adam 1e-3, for 10,000 iterations.
-- Images: the zoo's DCGAN family (batch norm, z of 100); the paper's Stacked MNIST nets follow DCGAN but
-  their sizes are not given, and the authors' image code is not public.
-- The ring/grid/stacked-mnist-cpu presets keep the settings their recorded rows were measured with:
-  ``reconstructor_noise = 0`` (D's data pair uses F(x) itself) and ``reconstruction_weight = 2`` (the
-  full ‖z − F(G(z))‖²), Adam 2e-4 (β₁ 0.5), batch 256 and a generator EMA.
 """
 
 from __future__ import annotations
 
 from pydantic import Field
 
-from ganzoo.harness.plugin import (Batch, DataKind, Family, ModelSpec, Networks, PhaseResult, StepContext,
-                                   losses)
-from ganzoo.zoo.points_or_images import InferenceConfig, InferenceGAN
+from ganzoo.harness.plugin import (Batch, DataKind, Family, GANPlugin, ModelSpec, Networks, OptimizerSpec, Phase,
+                                   PhaseResult, StepContext, losses)
+from ganzoo.zoo.points_or_images import JOINT_D_REFUSES_R1, InferenceConfig, inference_networks, latent_size
 
 
 class VEEGANConfig(InferenceConfig):
@@ -52,7 +35,7 @@ class VEEGANConfig(InferenceConfig):
         "code: 1); 0 puts F(x) itself in the pair (a deviation)"))
 
 
-class VEEGAN(InferenceGAN):
+class VEEGAN(GANPlugin):
     spec = ModelSpec(
         name="veegan",
         title="VEEGAN",
@@ -63,13 +46,17 @@ class VEEGAN(InferenceGAN):
         default_dataset="ring",
         deviations=(
             "G and F take one optimizer step each on the joint loss E[D(z, G(z))] + ½E[‖z − F(G(z))‖²] (the two "
-            "gradients of Algorithm 1), after D's step; the authors' code updates D, G and F from the same "
-            "parameters at once.",
-            "Points: G, F, D are MLPs of 3 × 128 units and z ∈ R² by default; the authors' 2-D notebook uses a "
-            "254-d z plus a 1-d noise input to G that is not reconstructed, G and F of 2 × 128 ReLU, a D with "
-            "one hidden layer of 128 ReLU, batch 500, Adam 1e-3 (β₁ 0.5) and 100k iterations.",
+            "gradients of Algorithm 1), after D's step, so G's step sees the updated D; the authors' code updates D, "
+            "G and F from the same parameters at once (one sess.run).",
+            "Points: G, F, D are MLPs of depth × hidden units (3 × 128; ReLU in G and F, LeakyReLU(0.2) in D) and "
+            "z ∈ R² by default; the authors' 2-D notebook (VEEGAN_2D_RING.ipynb, read through copies of it: the "
+            "file is missing from the mirror of akashgit/VEEGAN) uses a 254-d z plus a 1-d noise input to G that "
+            "is not reconstructed, G and F of 2 × 128 ReLU, a D with one hidden layer of 128 ReLU, batch 500, "
+            "Adam 1e-3 (β₁ 0.5) for all three and 100 × 1,000 iterations. The veegan/*-veegan-protocol presets "
+            "take those networks (latent_dim 254, depth 2, d_depth 1, d_activation relu), batch 500 and Adam "
+            "1e-3, for 10,000 iterations.",
             "Images: the zoo's DCGAN family (batch norm, z of 100); the paper's Stacked MNIST nets follow DCGAN but "
-            "their sizes are not given.",
+            "their sizes are not given, and the authors' image code is not public.",
             "Options reconstructor_noise = 0 (F(x) itself in D's data pair instead of z ~ N(F(x), I)) and "
             "reconstruction_weight ≠ 1 depart from Algorithm 1 and the authors' code; the ring/grid/"
             "stacked-mnist-cpu presets use 0 and 2 (the settings of their recorded rows), Adam 2e-4, batch 256 "
@@ -78,7 +65,26 @@ class VEEGAN(InferenceGAN):
     )
     Config = VEEGANConfig
     config: VEEGANConfig
-    inverse = "F"  # the reconstructor; networks, optimizers and the two phases: InferenceGAN
+    unsupported_tricks = JOINT_D_REFUSES_R1
+
+    @property
+    def latent_dim(self) -> int:  # 2 on points, 100 on images unless configured
+        return latent_size(self.data, self.config.latent_dim)
+
+    def build(self):  # G: z → x, the reconstructor F: x → z, D on (z, x) pairs: MLPs on points, DCGAN-style on images
+        c = self.config
+        G, F, D = inference_networks(self.data, self.latent_dim, c.hidden, c.depth, c.base_channels, c.d_depth,
+                                     c.d_activation)
+        return {"G": G, "F": F, "D": D}
+
+    def optimizers(self):
+        c = self.config
+        g = OptimizerSpec(kind="adam", lr=c.lr_g, betas=(c.beta1, c.beta2))
+        return {"G": g, "F": g, "D": OptimizerSpec(kind="adam", lr=c.lr_d, betas=(c.beta1, c.beta2))}
+
+    def phases(self):  # one D step, then one joint step of G and F
+        return [Phase("discriminator", self.discriminator_step, updates=("D",)),
+                Phase("generator", self.generator_step, updates=("G", "F"))]
 
     def discriminator_step(self, nets: Networks, batch: Batch, ctx: StepContext) -> PhaseResult:
         z = ctx.latent(len(batch), self.latent_dim)
@@ -99,3 +105,10 @@ class VEEGAN(InferenceGAN):
         kl = generated.float().mean()
         return PhaseResult(kl + self.config.reconstruction_weight * reconstruction,
                            logs={"kl_estimate": kl, "reconstruction": reconstruction}, d_fake=-generated)
+
+    def sample(self, nets, ctx, n, labels=None):
+        return nets.G(ctx.latent(n, self.latent_dim))
+
+
+__doc__ = VEEGAN.spec.with_deviations(__doc__)
+

@@ -10,17 +10,6 @@ iteration runs: ``"reference"`` (the default) is the authors' released code
 (martinarjovsky/WassersteinGAN, main.py), which trains the critic 100 times per G step while
 gen_iterations < 25 and whenever gen_iterations % 500 == 0 (gen_iterations = G steps so far), and
 n_critic times otherwise; ``"constant"`` is Algorithm 1 as printed, n_critic every time.
-
-Deviations from the paper:
-- The paper's images are LSUN bedrooms at 64×64 (3 channels); the presets train on MNIST resized to
-  32×32 (one channel) with base_channels 32, so the net has three stages instead of four.
-- The default critic schedule is the reference code's (100 critic steps for the first 25 G steps and
-  every 500th), which Algorithm 1 does not have; ``critic_schedule="constant"`` runs Algorithm 1's
-  n_critic every iteration.
-- Weights are clipped after each critic update, as in Algorithm 1; the reference code clamps before
-  each critic update instead, so its G step sees a critic that was updated after its last clamp.
-- The paper's robustness experiments also train an MLP generator and a DCGAN generator without
-  batch norm; only the DCGAN generator with batch norm exists here.
 """
 
 from __future__ import annotations
@@ -29,9 +18,10 @@ from typing import Literal
 
 from pydantic import Field
 
-from ganzoo.harness.plugin import DataKind, Family, ModelSpec, Networks, OptimizerSpec, Phase, losses
+from ganzoo.harness.plugin import (Batch, DataKind, Family, GANPlugin, ModelSpec, Networks, OptimizerSpec, Phase,
+                                   PhaseResult, StepContext, losses)
 from ganzoo.zoo.blocks import Norm
-from ganzoo.zoo.image import ImageGAN, ImageGANConfig
+from ganzoo.zoo.image import ARCHITECTURE_TRICKS, ImageGANConfig, image_discriminator, image_generator
 
 #: the authors' released code (main.py): Diters = 100 if gen_iterations < 25 or gen_iterations % 500 == 0
 REFERENCE_CRITIC_STEPS, REFERENCE_WARMUP, REFERENCE_EVERY = 100, 25, 500
@@ -49,7 +39,7 @@ class WGANConfig(ImageGANConfig):
         "code: 100 while fewer than 25 G steps are done and every 500th G step, n_critic otherwise)"))
 
 
-class WGAN(ImageGAN):
+class WGAN(GANPlugin):
     spec = ModelSpec(
         name="wgan",
         title="WGAN (weight clipping)",
@@ -71,19 +61,33 @@ class WGAN(ImageGAN):
     )
     Config = WGANConfig
     config: WGANConfig
+    architecture_tricks = ARCHITECTURE_TRICKS
 
-    def discriminator(self):
-        return super().discriminator(norm=self.config.critic_norm)
+    def build(self):  # the DCGAN family of zoo.blocks; the critic's normalisation is critic_norm
+        return {"G": image_generator(self, self.config.latent_dim),
+                "D": image_discriminator(self, norm=self.config.critic_norm)}
 
     def optimizers(self):
         c = self.config
         return {"G": OptimizerSpec(kind="rmsprop", lr=c.lr_g), "D": OptimizerSpec(kind="rmsprop", lr=c.lr_d)}
 
-    def discriminator_loss(self, real_out, fake_out, ctx):
-        return losses.wasserstein_critic(real_out, fake_out)
+    def phases(self):
+        repeats = self.critic_steps if self.config.critic_schedule == "reference" else self.config.n_critic
+        return [Phase("critic", self.critic_step, updates=("D",), repeats=repeats, after_update=self.clip_critic),
+                Phase("generator", self.generator_step, updates=("G",))]
 
-    def generator_loss(self, fake_out):
-        return losses.wasserstein_generator(fake_out)
+    def critic_step(self, nets: Networks, batch: Batch, ctx: StepContext) -> PhaseResult:
+        fake = self.sample(nets, ctx, len(batch)).detach()
+        real_scores, fake_scores = nets.D(batch.real), nets.D(fake)
+        loss = losses.wasserstein_critic(real_scores, fake_scores)  # E[D(G(z))] − E[D(x)]
+        return PhaseResult(loss, d_real=real_scores, d_fake=fake_scores)
+
+    def generator_step(self, nets: Networks, batch: Batch, ctx: StepContext) -> PhaseResult:
+        fake_scores = nets.D(self.sample(nets, ctx, len(batch)))
+        return PhaseResult(losses.wasserstein_generator(fake_scores), d_fake=fake_scores)  # −E[D(G(z))]
+
+    def sample(self, nets, ctx, n, labels=None):
+        return nets.G(ctx.latent(n, self.config.latent_dim))
 
     def clip_critic(self, nets: Networks) -> None:
         for p in nets.D.parameters():
@@ -95,8 +99,6 @@ class WGAN(ImageGAN):
             return REFERENCE_CRITIC_STEPS
         return self.config.n_critic
 
-    def phases(self):
-        repeats = self.critic_steps if self.config.critic_schedule == "reference" else self.config.n_critic
-        return [Phase("critic", self.discriminator_step, updates=("D",), repeats=repeats,
-                      after_update=self.clip_critic),
-                Phase("generator", self.generator_step, updates=("G",))]
+
+__doc__ = WGAN.spec.with_deviations(__doc__)
+

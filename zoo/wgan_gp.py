@@ -7,22 +7,6 @@ norm (the default) or none.
 Loss: the critic minimises E[D(G(z))] − E[D(x)] + λ·E[(‖∇D(x̂)‖₂ − 1)²] on random interpolates
 x̂ between real and generated samples (Algorithm 1, λ = 10); G minimises −E[D(G(z))].
 Update rule: n_critic = 5 critic steps per generator step, Adam (α = 1e-4, β₁ = 0, β₂ = 0.9).
-
-Deviations from the paper:
-- Points: G and critic are MLPs of 3 hidden layers of 128 units (``hidden``, ``depth``) with a
-  LeakyReLU(0.2) critic; the authors' toy code (gan_toy.py) uses 3 ReLU layers of 512 units in both
-  (``hidden=512 critic_activation=relu`` reproduce it, ~5× slower on a CPU).
-- Points: the ring and grid presets follow gan_toy.py otherwise — λ = 0.1 ("smaller lambda seems to
-  help for toy tasks"), Adam 1e-4 (β 0.5, 0.9), n_critic 5, batch 256 — but train 6,000 iterations
-  (gan_toy.py: 100,000), keep a generator EMA beside the trained G (the trained G is scored), and use
-  the VEEGAN/PacGAN ring and grid, which gan_toy.py's mixtures are scaled differently from. Without a
-  preset the paper's λ = 10 applies.
-- Images: G keeps batch norm and both nets use 4×4 kernels; the authors' MNIST code has no
-  normalisation in G or the critic and 5×5 kernels. Our critic uses layer norm by default (the
-  paper's recommendation; ``critic_norm="none"`` matches that code).
-- Images: the paper's CIFAR-10 Inception score comes from a ResNet, which the zoo does not have.
-- Images: the MNIST presets run at 32×32 with base_channels 32 and batch 64 (the authors' MNIST code:
-  28×28, width 64, batch 50).
 """
 
 from __future__ import annotations
@@ -31,9 +15,11 @@ from typing import Literal
 
 from pydantic import Field
 
-from ganzoo.harness.plugin import Batch, DataKind, Family, ModelSpec, Networks, Phase, PhaseResult, StepContext, losses
-from ganzoo.zoo.points_or_images import PointsOrImagesConfig, PointsOrImagesGAN
-from ganzoo.zoo.mlp import PointsDiscriminator
+from ganzoo.harness.plugin import (Batch, DataKind, Family, GANPlugin, ModelSpec, Networks, Phase, PhaseResult,
+                                   StepContext, losses)
+from ganzoo.zoo.image import ARCHITECTURE_TRICKS, adam
+from ganzoo.zoo.points_or_images import (PointsOrImagesConfig, latent_size, points_or_image_discriminator,
+                                         points_or_image_generator)
 
 
 class WGANGPConfig(PointsOrImagesConfig):
@@ -49,7 +35,7 @@ class WGANGPConfig(PointsOrImagesConfig):
     beta2: float = Field(0.9, ge=0, lt=1, description="Adam β₂ (paper: 0.9)")
 
 
-class WGANGP(PointsOrImagesGAN):
+class WGANGP(GANPlugin):
     spec = ModelSpec(
         name="wgan-gp",
         title="WGAN with gradient penalty",
@@ -60,12 +46,13 @@ class WGANGP(PointsOrImagesGAN):
         default_dataset="ring",
         deviations=(
             "Points: MLPs of 3 × 128 units with a LeakyReLU(0.2) critic; the authors' gan_toy.py uses 3 ReLU layers "
-            "of 512 units in G and critic (hidden=512, critic_activation=relu reproduce it).",
+            "of 512 units in G and critic (hidden=512, critic_activation=relu reproduce it, ~5× slower on a CPU).",
             "Points: the ring/grid presets follow gan_toy.py (λ 0.1, Adam 1e-4 β (0.5, 0.9), n_critic 5, batch 256) "
             "but train 6,000 iterations instead of 100,000, keep a generator EMA beside the scored trained G, and use "
             "the VEEGAN/PacGAN mixtures (gan_toy.py's are scaled differently). Without a preset λ = 10 applies.",
             "Images: G keeps batch norm and both nets use 4×4 kernels; the authors' MNIST code has no normalisation "
-            "in G or critic and 5×5 kernels (our critic defaults to layer norm, the paper's recommendation).",
+            "in G or critic and 5×5 kernels (our critic defaults to layer norm, the paper's recommendation; "
+            "critic_norm=none matches that code).",
             "Images: the paper's CIFAR-10 Inception score comes from a ResNet, which the zoo does not have.",
             "Images: the MNIST presets run at 32×32 with base_channels 32 and batch 64; the authors' MNIST code uses "
             "28×28, width 64 and batch 50.",
@@ -75,16 +62,22 @@ class WGANGP(PointsOrImagesGAN):
     #: the harness's R1 (train.tricks.r1_gamma) penalises D's gradient at real data, WGAN-GP's penalty at
     #: interpolates: different points, so a run that asks for both gets both
     composes_with = {"r1_gamma": "WGAN-GP penalises the gradient at interpolates; R1 at real data adds to it"}
-    image_latent_dim = 128
     config: WGANGPConfig
+    architecture_tricks = ARCHITECTURE_TRICKS
 
-    def discriminator(self):
-        return super().discriminator(norm=self.config.critic_norm)  # never batch norm (§4)
+    @property
+    def latent_dim(self) -> int:  # 2 on points, 128 on images unless configured
+        return latent_size(self.data, self.config.latent_dim, image_default=128)
 
-    def points_discriminator(self):
-        activation = "tanh" if self.config.mlp_activation == "tanh" else self.config.critic_activation
-        return PointsDiscriminator(self.data.shape[0], self.config.hidden, self.config.depth, self.data.pack,
-                                   activation=activation)
+    def build(self):  # MLPs on points, the DCGAN family on images (zoo.points_or_images)
+        c = self.config
+        critic_activation = "tanh" if c.mlp_activation == "tanh" else c.critic_activation
+        return {"G": points_or_image_generator(self, self.latent_dim),
+                "D": points_or_image_discriminator(self, activation=critic_activation,
+                                                   norm=c.critic_norm)}  # never batch norm (§4)
+
+    def optimizers(self):
+        return adam(self.config)  # paper: α 1e-4, β (0, 0.9)
 
     def phases(self):
         return [Phase("critic", self.critic_step, updates=("D",), repeats=self.config.n_critic),
@@ -99,5 +92,13 @@ class WGANGP(PointsOrImagesGAN):
                            logs={"wasserstein": -wasserstein, "gradient_penalty": penalty},
                            d_real=real_scores, d_fake=fake_scores)
 
-    def generator_loss(self, fake_out):
-        return losses.wasserstein_generator(fake_out)
+    def generator_step(self, nets: Networks, batch: Batch, ctx: StepContext) -> PhaseResult:
+        fake_scores = nets.D(self.sample(nets, ctx, len(batch)))
+        return PhaseResult(losses.wasserstein_generator(fake_scores), d_fake=fake_scores)  # −E[D(G(z))]
+
+    def sample(self, nets, ctx, n, labels=None):
+        return nets.G(ctx.latent(n, self.latent_dim))
+
+
+__doc__ = WGANGP.spec.with_deviations(__doc__)
+

@@ -7,6 +7,7 @@ is reported with the field's name and the allowed range.
 
 from __future__ import annotations
 
+import textwrap
 from enum import Enum
 from typing import Any
 
@@ -53,6 +54,18 @@ class ModelSpec(BaseModel):
     @classmethod
     def _listify(cls, value: Any) -> Any:
         return frozenset(value) if isinstance(value, (list, tuple, set)) else value
+
+    def with_deviations(self, doc: str | None) -> str:
+        """``doc`` followed by the rendering of :attr:`deviations` ("Deviations from the paper:" and one
+        ``- …`` item each), so a model's docstring shows them (``help()``, pydoc) while they are written once,
+        here. A plugin module ends with ``__doc__ = MyGAN.spec.with_deviations(__doc__)``; without
+        deviations ``doc`` comes back unchanged."""
+        if not self.deviations:
+            return doc or ""
+        doc = (doc or "").rstrip()
+        items = [textwrap.fill(" ".join(d.split()), width=100, initial_indent="- ", subsequent_indent="  ",
+                               break_long_words=False, break_on_hyphens=False) for d in self.deviations]
+        return (doc + "\n\n" if doc else "") + "Deviations from the paper:\n" + "\n".join(items) + "\n"
 
 
 class ModelConfig(BaseModel):

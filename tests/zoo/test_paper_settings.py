@@ -1,10 +1,12 @@
 """Where the zoo follows its papers and where it says it does not (issue 12, "Numbers you can trust").
 
-Every built-in model lists its departures from its paper, in its spec and in its docstring; SNGAN
+Every built-in model lists its departures from its paper once, in its spec, and its docstring shows the
+rendering of that list (``ModelSpec.with_deviations``) instead of a copy; SNGAN
 has the paper's standard-CNN discriminator (Miyato et al. 2018, Table 3 (b)); WGAN has the authors'
 reference critic schedule.
 """
 
+import ast
 import inspect
 import math
 
@@ -36,14 +38,56 @@ def test_the_builtin_list_is_every_model_ganzoo_ships():
     assert {p.spec.name for p in working if p.source.distribution == "ganzoo"} == set(BUILTIN)
 
 
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
 @pytest.mark.parametrize("name", BUILTIN)
-def test_every_builtin_model_states_its_deviations_in_spec_and_docstring(name):
+def test_every_builtin_model_states_its_deviations_once_and_its_docstring_renders_them(name):
     plugin = registry.get(name)
     deviations = plugin.spec.deviations
     assert deviations and all(isinstance(d, str) and d.strip() for d in deviations)
-    doc = inspect.getmodule(plugin.cls).__doc__
-    assert "Deviations from the paper" in doc
     assert plugin.spec.model_validate_json(plugin.spec.model_dump_json()) == plugin.spec  # survives JSON
+    module = inspect.getmodule(plugin.cls)
+    rendered = _words(module.__doc__)  # what help() and pydoc show
+    assert "Deviations from the paper:" in rendered
+    for deviation in deviations:
+        assert f"- {_words(deviation)}" in rendered
+    # written once: the docstring in the source has no list of its own (the spec is rendered into it)
+    source = ast.get_docstring(ast.parse(inspect.getsource(module)), clean=False)
+    assert "Deviations from the paper" not in source
+    assert not [d for d in deviations if _words(d)[:60] in _words(source)]
+    assert module.__doc__.startswith(source.rstrip())
+
+
+def test_the_deviations_rendering_wraps_each_item_and_leaves_a_spec_without_deviations_alone():
+    from ganzoo.harness.plugin import Family, ModelSpec
+
+    spec = ModelSpec(name="x-gan", title="x", paper="Test 2026", family=Family.minimax,
+                     data_kinds=[DataKind.points2d], default_dataset="ring",
+                     deviations=("Short.", "A long deviation " * 12))
+    doc = spec.with_deviations("Title.\n\nMethod.\n")
+    assert doc.startswith("Title.\n\nMethod.\n\nDeviations from the paper:\n- Short.\n- A long deviation")
+    assert all(len(line) <= 100 for line in doc.splitlines())
+    assert all(line.startswith(("- ", "  ")) for line in doc.split("paper:\n")[1].splitlines())
+    assert _words(doc).endswith(_words("A long deviation " * 12))
+    plain = spec.model_copy(update={"deviations": ()})
+    assert plain.with_deviations("Title.") == "Title." and plain.with_deviations(None) == ""
+
+
+def test_ganzoo_show_prints_every_deviation():
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "ganzoo.harness.cli", "show", "wgan-gp"], capture_output=True,
+                            text=True, env={**os.environ, "COLUMNS": "400"})
+    assert result.returncode == 0, result.stderr
+    assert "Deviations from the paper" in result.stdout
+    for deviation in registry.get("wgan-gp").spec.deviations:
+        assert f"- {_words(deviation)}" in _words(result.stdout)
+
+
 
 
 def test_cgan_docstring_states_our_update_rule_and_the_papers():
