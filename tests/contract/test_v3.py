@@ -11,7 +11,7 @@ from torch import nn
 
 from ganzoo.harness.contract import registry
 from ganzoo.harness.contract.context import TrainingContext
-from ganzoo.harness.plugin import OptimizerSpec, Phase, PhaseResult
+from ganzoo.harness.plugin import OptimizerSpec, Phase, PhaseResult, losses
 from ganzoo.harness.report.rundir import RunDir
 from ganzoo.harness.contract.errors import ConfigError, TrickConflictError
 from ganzoo.harness.train.optim import build_optimizer
@@ -210,10 +210,10 @@ def test_a_trick_that_doubles_the_plugins_own_augmentation_stops_the_run_with_on
 
     class OwnAugmentDCGAN(DCGAN):
         def discriminator_step(self, nets, batch, ctx):
-            fake = nets.G(ctx.latent(batch.real.shape[0], self.latent_dim)).detach()
+            fake = self.sample(nets, ctx, len(batch)).detach()
             real_out = nets.D(ctx.augment(batch.real, "translation"))
             fake_out = nets.D(ctx.augment(fake, "translation"))
-            return PhaseResult(self.discriminator_loss(real_out, fake_out, ctx))
+            return PhaseResult(losses.bce_discriminator(real_out, fake_out, ctx.real_target))
 
     loaded_dcgan = dataclasses.replace(registry.get("dcgan"), cls=OwnAugmentDCGAN)
     trainer = Trainer(run, loaded_dcgan, RunDir(tmp_path / "run"), cpu=True, progress=False)
