@@ -24,6 +24,9 @@ class DCGANConfig(AdamImageGANConfig):
     reuse_fakes: bool = Field(True, description=(
         "The G step reuses the fakes the D step generated (one G forward per iteration), as the reference "
         "implementations do (dcgan.torch, PyTorch's DCGAN example); false draws fresh fakes for G"))
+    d_base_channels: int | None = Field(None, ge=1, le=1024, description=(
+        "Width of D's first layer (default base_channels): the Unrolled GAN / PacGAN Stacked MNIST experiments "
+        "give D ¼ or ½ of G's size to make DCGAN collapse"))
 
 
 class DCGAN(GANPlugin):

@@ -72,3 +72,17 @@ def test_wgan_gp_keeps_the_mlp_for_points_and_uses_no_batch_norm_on_images(tmp_p
 def test_cgan_with_a_projection_discriminator_trains(tmp_path, shared_data):
     trainer, _ = train(tmp_path, shared_data, "cgan", steps=1, extra=["conditioning=projection"])
     assert trainer.nets.D.projection is not None and trainer.nets.D.label_maps is None and not trainer.counters
+
+
+def test_dcgan_d_base_channels_narrows_d_alone():
+    """The small-D Stacked MNIST suite (PacGAN Table 3): D at the authors' 2/4/8 channels, G unchanged."""
+    from ganzoo.harness.plugin import DataInfo, DataKind
+    from ganzoo.zoo.dcgan import DCGAN
+
+    data = DataInfo(name="stacked-mnist", kind=DataKind.images, shape=(3, 32, 32))
+    narrow = DCGAN(DCGAN.Config(base_channels=16, d_base_channels=2, latent_dim=256), data).build()
+    wide = DCGAN(DCGAN.Config(base_channels=16, latent_dim=256), data).build()
+    count = lambda net: sum(p.numel() for p in net.parameters())  # noqa: E731
+    assert count(narrow["G"]) == count(wide["G"]) and count(narrow["D"]) < count(wide["D"]) / 16
+    assert [m.out_channels for m in narrow["D"].modules() if isinstance(m, torch.nn.Conv2d)][:3] == [2, 4, 8]
+    assert narrow["D"](torch.zeros(4, 3, 32, 32)).shape == (4,)
