@@ -54,3 +54,21 @@ def plugin_site(tmp_path, monkeypatch):
 
     yield install
     registry.clear_cache()
+
+
+#: tests that start gloo process groups (data-parallel checks and runs). Under ``pytest -n`` they share one
+#: xdist group, so two groups never form at once on the machine (``--dist loadgroup``, the README's command);
+#: everything else spreads over the workers.
+PROCESS_GROUP_TESTS = (
+    "tests/check/test_conformance.py::",
+    "tests/check/test_lazy_regularization_example.py::",
+    "tests/train/test_distributed.py::",
+    "tests/cli/test_runs.py::test_a_killed_worker_is_named_with_the_last_checkpoint_and_the_resume_command",
+    "tests/suites/test_suites.py::test_throughput_suite_times_each_precision_and_process_count",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.nodeid.startswith(PROCESS_GROUP_TESTS):
+            item.add_marker(pytest.mark.xdist_group("process-groups"))
