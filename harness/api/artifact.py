@@ -33,6 +33,7 @@ from ..contract.config import RunConfig
 from ..contract.gan_plugin import GANPlugin, Networks
 from ..contract.errors import ArtifactError, RegistryError
 from ..contract.model_spec import DataInfo
+from ..metrics.protocol import file_sha256
 
 FORMAT = "ganzoo-generator"
 VERSION = 1
@@ -46,14 +47,6 @@ def content_sha256(metadata: dict[str, str], tensors: dict[str, torch.Tensor]) -
         tensor = tensors[name].detach().cpu().contiguous()
         digest.update(f"\0{name}\0{tensor.dtype}\0{tuple(tensor.shape)}\0".encode())
         digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes() if tensor.numel() else b"")
-    return digest.hexdigest()
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
     return digest.hexdigest()
 
 

@@ -60,12 +60,15 @@ def data_root(data_dir: Path | str | None) -> DataRoot:
     return DataRoot((cache_root() / "data").resolve(), "the default per-user folder")
 
 
-def md5(path: Path) -> str:
-    digest = hashlib.md5()
+def file_digest(path: Path, algorithm: str = "sha256") -> str:
+    """Hex digest of a file's bytes, read in chunks (sha256: the identity ganzoo records for weights, data
+    and artifacts; md5: the checksums dataset mirrors publish)."""
     with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, algorithm).hexdigest()
+
+
+def md5(path: Path) -> str:
+    return file_digest(path, "md5")
 
 
 def download(urls: Sequence[str], target: Path, checksum: str, *, dataset: str) -> Path:

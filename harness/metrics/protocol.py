@@ -90,8 +90,6 @@ def default_cache_dir() -> Path:
 
 def file_sha256(path: Path) -> str:
     """Hex sha256 of a file's bytes: the identity we record for weights and data files."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    from ..data.storage import file_digest
+
+    return file_digest(path, "sha256")
