@@ -30,7 +30,7 @@ from ganzoo.harness.plugin import (Batch, DataKind, Family, GANPlugin, ModelSpec
 from ganzoo.zoo.blocks import ImageDiscriminator
 from ganzoo.zoo.image import ARCHITECTURE_TRICKS, adam
 from ganzoo.zoo.mlp import mlp
-from ganzoo.zoo.points_or_images import (PointsOrImagesConfig, latent_size, on_points, points_activation,
+from ganzoo.zoo.points_or_images import (PointsOrImagesConfig, latent_size, on_points, points_activation, points_init,
                                          points_or_image_generator)
 
 
@@ -137,7 +137,7 @@ class GDPP(GANPlugin):
                                           norm="layer" if c.base == "wgan-gp" else "batch",
                                           minibatch_std=self.tricks.minibatch_std,
                                           minibatch_discrimination=self.tricks.minibatch_discrimination)
-        return {"G": G, "D": D}
+        return points_init({"G": G, "D": D}, data, c.orthogonal_gain)
 
     def optimizers(self):
         return adam(self.config)

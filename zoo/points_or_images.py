@@ -20,7 +20,7 @@ from torch import nn
 from ganzoo.harness.plugin import DataInfo, DataKind, GANPlugin, ModelConfig
 from ganzoo.zoo.blocks import ImageEncoder, ImageGenerator, JointImageDiscriminator
 from ganzoo.zoo.image import AdamImageGANConfig, image_discriminator, image_generator
-from ganzoo.zoo.mlp import JointDiscriminator, PointsDiscriminator, PointsGenerator, mlp
+from ganzoo.zoo.mlp import JointDiscriminator, PointsDiscriminator, PointsGenerator, mlp, orthogonal_init
 
 
 class PointsOrImagesConfig(AdamImageGANConfig):
@@ -31,6 +31,9 @@ class PointsOrImagesConfig(AdamImageGANConfig):
     mlp_activation: Literal["default", "tanh"] = Field("default", description=(
         "Points: 'default' is ReLU in G and LeakyReLU(0.2) in D; 'tanh' puts tanh in both (the Unrolled GAN "
         "authors' and GDPP authors' 2-D code)"))
+    orthogonal_gain: float | None = Field(None, gt=0, le=10, description=(
+        "Points: initialise every linear layer orthogonally with this gain and biases at 0 (the Unrolled GAN, "
+        "VEEGAN and GDPP authors' 2-D code: 1.4); default PyTorch's initialisation"))
 
 
 def on_points(data: DataInfo) -> bool:
@@ -74,19 +77,21 @@ def points_or_image_discriminator(plugin: GANPlugin, *, activation: str | None =
 
 
 def inference_networks(data: DataInfo, latent_dim: int, hidden: int, depth: int, base_channels: int,
-                       d_depth: int | None = None,
-                       d_activation: str = "leaky_relu") -> tuple[nn.Module, nn.Module, nn.Module]:
+                       d_depth: int | None = None, d_activation: str = "leaky_relu", *,
+                       d_base_channels: int | None = None,
+                       d_joint_hidden: int = 512) -> tuple[nn.Module, nn.Module, nn.Module]:
     """(G: z → x, an encoder x → z, a joint D(x, z)): MLPs of ``depth`` × ``hidden`` units on points (D:
     ``d_depth`` layers of ``d_activation`` units); on images the DCGAN generator, D's convolutions as encoder
-    (:class:`ImageEncoder`) and :class:`JointImageDiscriminator`, all ``base_channels`` wide."""
+    (:class:`ImageEncoder`) and :class:`JointImageDiscriminator`, ``base_channels`` wide (D's convolutions
+    ``d_base_channels``, its joint layers ``d_joint_hidden``: a small D for the small-D Stacked MNIST setting)."""
     if on_points(data):
         dim = data.shape[0]
         return (PointsGenerator(latent_dim, hidden, depth, dim), mlp(dim, hidden, depth, latent_dim),
                 JointDiscriminator(dim, latent_dim, hidden, d_depth or depth, data.pack, activation=d_activation))
     return (ImageGenerator(latent_dim, data.channels, data.resolution, base_channels),
             ImageEncoder(data.channels, data.resolution, base_channels, latent_dim),
-            JointImageDiscriminator(data.channels * data.pack, data.resolution, base_channels, latent_dim,
-                                    pack=data.pack))
+            JointImageDiscriminator(data.channels * data.pack, data.resolution, d_base_channels or base_channels,
+                                    latent_dim, pack=data.pack, hidden=d_joint_hidden))
 
 
 #: why the models with a joint D(x, z) refuse the harness's R1 (their ``unsupported_tricks``)
@@ -105,11 +110,26 @@ class InferenceConfig(ModelConfig):
         "Points: D's hidden units, LeakyReLU(0.2) or ReLU (the VEEGAN authors' 2-D code)"))
     base_channels: int = Field(64, ge=1, le=1024, description=(
         "Images: width of the first convolution of the inverse network and D"))
+    d_base_channels: int | None = Field(None, ge=1, le=1024, description=(
+        "Images: width of D's first convolution (default base_channels); the small-D Stacked MNIST setting "
+        "gives D a fraction of G's size"))
+    d_joint_hidden: int = Field(512, ge=1, le=4096, description=(
+        "Images: width of the joint D's linear layers on (features of x, z) (BiGAN's: 512)"))
     lr_g: float = Field(1e-3, gt=0, le=1, description="Adam learning rate of G and the inverse network")
     lr_d: float = Field(1e-3, gt=0, le=1, description="Adam learning rate of D")
     beta1: float = Field(0.5, ge=0, lt=1, description="Adam β₁")
     beta2: float = Field(0.999, ge=0, lt=1, description="Adam β₂")
+    orthogonal_gain: float | None = Field(None, gt=0, le=10, description=(
+        "Points: initialise every linear layer orthogonally with this gain and biases at 0 (the Unrolled GAN, "
+        "VEEGAN and GDPP authors' 2-D code: 1.4); default PyTorch's initialisation"))
+
+
+def points_init(nets: dict[str, nn.Module], data: DataInfo, gain: float | None) -> dict[str, nn.Module]:
+    """The authors' orthogonal initialisation on points when ``gain`` is set; otherwise PyTorch's, untouched."""
+    if gain is None or not on_points(data):
+        return nets
+    return {name: orthogonal_init(net, gain) for name, net in nets.items()}
 
 
 __all__ = ["InferenceConfig", "JOINT_D_REFUSES_R1", "PointsOrImagesConfig", "inference_networks", "latent_size",
-           "on_points", "points_activation", "points_or_image_discriminator", "points_or_image_generator"]
+           "on_points", "points_activation", "points_init", "points_or_image_discriminator", "points_or_image_generator"]

@@ -27,7 +27,7 @@ from torch.func import functional_call
 from ganzoo.harness.plugin import (Batch, DataKind, Family, GANPlugin, ModelSpec, Networks, Phase, PhaseResult,
                                    StepContext, losses)
 from ganzoo.zoo.image import ARCHITECTURE_TRICKS, adam
-from ganzoo.zoo.points_or_images import (PointsOrImagesConfig, latent_size, points_or_image_discriminator,
+from ganzoo.zoo.points_or_images import (PointsOrImagesConfig, latent_size, points_init, points_or_image_discriminator,
                                          points_or_image_generator)
 
 
@@ -125,7 +125,8 @@ class Unrolled(GANPlugin):
         return latent_size(self.data, self.config.latent_dim)
 
     def build(self):  # MLPs on points, the DCGAN family on images (D d_base_channels wide); zoo.points_or_images
-        return {"G": points_or_image_generator(self, self.latent_dim), "D": points_or_image_discriminator(self)}
+        nets = {"G": points_or_image_generator(self, self.latent_dim), "D": points_or_image_discriminator(self)}
+        return points_init(nets, self.data, self.config.orthogonal_gain)
 
     def optimizers(self):
         return adam(self.config)

@@ -24,7 +24,8 @@ from pydantic import Field
 
 from ganzoo.harness.plugin import (Batch, DataKind, Family, GANPlugin, ModelSpec, Networks, OptimizerSpec, Phase,
                                    PhaseResult, StepContext, losses)
-from ganzoo.zoo.points_or_images import JOINT_D_REFUSES_R1, InferenceConfig, inference_networks, latent_size
+from ganzoo.zoo.points_or_images import (JOINT_D_REFUSES_R1, InferenceConfig, inference_networks, latent_size,
+                                         points_init)
 
 
 class VEEGANConfig(InferenceConfig):
@@ -74,8 +75,9 @@ class VEEGAN(GANPlugin):
     def build(self):  # G: z → x, the reconstructor F: x → z, D on (z, x) pairs: MLPs on points, DCGAN-style on images
         c = self.config
         G, F, D = inference_networks(self.data, self.latent_dim, c.hidden, c.depth, c.base_channels, c.d_depth,
-                                     c.d_activation)
-        return {"G": G, "F": F, "D": D}
+                                     c.d_activation, d_base_channels=c.d_base_channels,
+                                     d_joint_hidden=c.d_joint_hidden)
+        return points_init({"G": G, "F": F, "D": D}, self.data, c.orthogonal_gain)
 
     def optimizers(self):
         c = self.config

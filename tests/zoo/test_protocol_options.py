@@ -88,3 +88,42 @@ def test_protocol_suites_list_five_seeds_and_each_papers_rows():
             assert set(r.presets or []) <= set(suite.presets), (name, r.row)
     # ganzoo's own suite is untouched: seeds 0–2, its own presets
     assert list(suites["mixtures"].seeds) == [0, 1, 2] and "gan/ring" in suites["mixtures"].presets
+
+
+@pytest.mark.parametrize("model", [Unrolled, GDPP, VEEGAN])
+def test_orthogonal_gain_initialises_every_linear_layer_as_the_authors_do(model):
+    """orthogonal_gain: TF-slim's orthogonal_initializer(gain=1.4), biases 0, on every linear layer of every
+    network (the Unrolled GAN, VEEGAN and GDPP authors' 2-D code); unset, the networks are PyTorch's, untouched."""
+    torch.manual_seed(0)
+    default = model(model.Config(), RING).build()
+    torch.manual_seed(0)
+    same = model(model.Config(), RING).build()
+    torch.manual_seed(0)
+    authors = model(model.Config(orthogonal_gain=1.4), RING).build()
+    for name, net in authors.items():
+        linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
+        assert linears, name
+        for layer in linears:
+            w = layer.weight.detach().double()
+            small = min(w.shape)
+            gram = w @ w.T if w.shape[0] == small else w.T @ w  # orthonormal rows or columns, times the gain
+            torch.testing.assert_close(gram, 1.4 ** 2 * torch.eye(small, dtype=torch.float64), atol=1e-5, rtol=0)
+            assert layer.bias is None or not layer.bias.any()
+        assert all(torch.equal(a, b) for a, b in zip(default[name].state_dict().values(), same[name].state_dict().values()))
+        assert not all(torch.equal(a, b) for a, b in zip(default[name].state_dict().values(), net.state_dict().values()))
+
+
+def test_inference_models_take_a_small_joint_discriminator_on_images():
+    """d_base_channels and d_joint_hidden shrink VEEGAN's and ALI's joint D alone (the small-D Stacked MNIST
+    suite); G and the inverse network keep base_channels."""
+    from ganzoo.zoo.ali import ALI
+
+    data = DataInfo(name="stacked-mnist", kind=DataKind.images, shape=(3, 32, 32))
+    count = lambda net: sum(p.numel() for p in net.parameters())  # noqa: E731
+    for model, inverse in ((VEEGAN, "F"), (ALI, "E")):
+        small = model(model.Config(base_channels=16, d_base_channels=2, d_joint_hidden=16, latent_dim=256), data).build()
+        wide = model(model.Config(base_channels=16, latent_dim=256), data).build()
+        assert count(small["G"]) == count(wide["G"]) and count(small[inverse]) == count(wide[inverse])
+        assert count(small["D"]) < count(wide["D"]) / 50
+        assert [m.out_channels for m in small["D"].modules() if isinstance(m, nn.Conv2d)][:3] == [2, 4, 8]
+        assert small["D"](torch.zeros(4, 3, 32, 32), torch.zeros(4, 256)).shape == (4,)
