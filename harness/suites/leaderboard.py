@@ -18,6 +18,7 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from .agreement import agreement_lines
 from .budgets import budget_markdown
 
 PERCENT = {"hq_fraction"}  # shown ×100 with a % sign, as the papers print them
@@ -181,6 +182,7 @@ def quality_markdown(data: dict[str, Any], title: str | None = None) -> str:
     lines += unit_lines(data, metrics)
     lines += other_generator_lines(data)
     lines += budget_markdown(data)
+    lines += agreement_lines(data)
     lines += preset_notes(data)
     lines += note_lines(data)
     others = [ref for ref in data.get("references", []) if not any(_matches(ref, row) for row in table if row["ok"])]

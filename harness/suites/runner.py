@@ -23,6 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..contract import registry
+from .agreement import Agreement
 from .executor import ExecutorOptions, run_jobs
 from .requirements import Requirement, unmet_reasons, placement_problem
 from ..contract.config import Precision
@@ -96,6 +97,9 @@ class Suite(BaseModel):
     references: list[Reference] = Field(default_factory=list)
     budgets: Budgets | None = Field(None, description=(
         "Compare one metric at equal iterations and equal training time, read off each run's evaluation curve"))
+    agreement: Agreement | None = Field(None, description=(
+        "Protocol suites: the paper whose table this reproduces and its baselines; the leaderboard then says how "
+        "far the rows agree with it (harness.suites.agreement)"))
     notes: dict[str, str] = Field(default_factory=dict, description=(
         "Preset → a sentence printed under the leaderboard: why a row misses its target or reference, what was "
         "measured and tried (the table says why, not only the docs)"))
@@ -111,6 +115,8 @@ class Suite(BaseModel):
             raise ValueError("processes must be ≥ 1")
         if self.budgets and self.budgets.baseline and self.budgets.baseline not in self.presets:
             raise ValueError(f"budgets.baseline {self.budgets.baseline!r} is not one of the suite's presets")
+        if self.agreement and (missing := sorted(set(self.agreement.baselines) - set(self.presets))):
+            raise ValueError(f"agreement.baselines {', '.join(missing)} are not presets of the suite")
         unknown = sorted(set(self.notes) - set(self.presets))
         if unknown:
             raise ValueError(f"notes name presets the suite does not run: {', '.join(unknown)}")
@@ -311,7 +317,8 @@ class Results:
     def _metadata(suite: Suite) -> dict[str, Any]:
         return {"kind": suite.kind, "description": suite.description, "metrics": suite.metrics,
                 "budget_s": suite.budget_s, "references": [r.model_dump() for r in suite.references],
-                "budgets": suite.budgets.model_dump() if suite.budgets else None, "notes": suite.notes}
+                "budgets": suite.budgets.model_dump() if suite.budgets else None, "notes": suite.notes,
+                "agreement": suite.agreement.model_dump() if suite.agreement else None}
 
     def done(self, current: dict[str, str]) -> set[str]:
         """Entries --resume does not run again: failed and skipped ones are retried, and so are those whose
