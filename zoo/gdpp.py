@@ -110,8 +110,8 @@ class GDPP(GANPlugin):
             "setup: z 256, G and D with 2 tanh layers of 128 (φ = D's second tanh layer), batch 512, Adam β₁ 0.5 "
             "with 1e-3 (G) / 1e-4 (D) and 25,000 iterations (about 40 CPU-minutes here at ~90 ms per iteration). "
             "The gdpp/*-gdpp-protocol presets take the authors' networks and optimizers (mlp_activation=tanh, "
-            "depth 2, z 256, batch 512) for 2,000 iterations, with PyTorch's default initialisation where the "
-            "authors' is orthogonal (gain 1.4).",
+            "depth 2, z 256, batch 512) and their orthogonal initialisation (orthogonal_gain 1.4) for 2,000 "
+            "iterations.",
             "Points: the VEEGAN/PacGAN ring with 8 distinct centres; the authors' ring code uses "
             "linspace(0, 2π, 8), so two of its centres coincide.",
         ),

@@ -109,6 +109,8 @@ class Unrolled(GANPlugin):
             "authors' code does the same).",
             "Points: MLPs of 3 × 128 units (ReLU G, LeakyReLU(0.2) D), z ∈ R²; Appendix A: 2 × 128 ReLU G, 1 × 128 "
             "ReLU D, 256-d z, batch 512.",
+            "Points: PyTorch's default initialisation unless orthogonal_gain is set; the authors' notebook "
+            "initialises every layer orthogonally with gain 1.4, as the *-veegan-protocol presets do.",
             "Points: the ring/grid presets use 2 × 128 MLPs, Adam 2e-3, SGD unrolling with η 0.005 and a generator "
             "EMA (0.99); the paper uses Adam 1e-4 and no EMA.",
             "Under data parallelism each process unrolls D on its own share of the batch (the unrolled gradients are "

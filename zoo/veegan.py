@@ -59,9 +59,8 @@ class VEEGAN(GANPlugin):
             "Images: the zoo's DCGAN family (batch norm, z of 100); the paper's Stacked MNIST nets follow DCGAN but "
             "their sizes are not given, and the authors' image code is not public.",
             "Options reconstructor_noise = 0 (F(x) itself in D's data pair instead of z ~ N(F(x), I)) and "
-            "reconstruction_weight ≠ 1 depart from Algorithm 1 and the authors' code; the ring/grid/"
-            "stacked-mnist-cpu presets use 0 and 2 (the settings of their recorded rows), Adam 2e-4, batch 256 "
-            "and a generator EMA.",
+            "reconstruction_weight ≠ 1 depart from Algorithm 1 and the authors' code; no preset uses them. The "
+            "ring/grid presets use Adam 2e-4, batch 256 and a generator EMA.",
         ),
     )
     Config = VEEGANConfig
