@@ -69,9 +69,8 @@ def normal_init(net: nn.Module, std: float) -> nn.Module:
 
 
 def orthogonal_init(net: nn.Module, gain: float) -> nn.Module:
-    """Weights orthogonal with ``gain``, biases 0 (TF-slim's ``orthogonal_initializer(gain=1.4)`` of the Unrolled
-    GAN, VEEGAN and GDPP authors' 2-D code): with PyTorch's default init their tanh/ReLU MLPs start with a D
-    whose logits barely move at D's learning rate of 1e-4."""
+    """Weights orthogonal with ``gain``, biases 0: TF-slim's ``orthogonal_initializer(gain=1.4)``, the
+    initialisation of the Unrolled GAN and GDPP authors' 2-D code, which their protocols copy."""
     for m in net.modules():
         if isinstance(m, nn.Linear):
             nn.init.orthogonal_(m.weight, gain)

@@ -12,7 +12,7 @@ them in its ``build`` with what its paper changes (the critic's activation, D's 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 from torch import nn
@@ -23,6 +23,12 @@ from ganzoo.zoo.image import AdamImageGANConfig, image_discriminator, image_gene
 from ganzoo.zoo.mlp import JointDiscriminator, PointsDiscriminator, PointsGenerator, mlp, orthogonal_init
 
 
+#: the authors' orthogonal initialisation on points, an option of every model built by this module's helpers
+OrthogonalGain = Annotated[float | None, Field(gt=0, le=10, description=(
+    "Points: initialise every linear layer orthogonally with this gain and biases at 0 (the Unrolled GAN, "
+    "VEEGAN and GDPP authors' 2-D code: 1.4); default PyTorch's initialisation"))]
+
+
 class PointsOrImagesConfig(AdamImageGANConfig):
     latent_dim: int | None = Field(None, ge=1, le=4096, description=(
         "Size of the noise vector z (default: 2 for points, the model's image default for images)"))
@@ -31,9 +37,7 @@ class PointsOrImagesConfig(AdamImageGANConfig):
     mlp_activation: Literal["default", "tanh"] = Field("default", description=(
         "Points: 'default' is ReLU in G and LeakyReLU(0.2) in D; 'tanh' puts tanh in both (the Unrolled GAN "
         "authors' and GDPP authors' 2-D code)"))
-    orthogonal_gain: float | None = Field(None, gt=0, le=10, description=(
-        "Points: initialise every linear layer orthogonally with this gain and biases at 0 (the Unrolled GAN, "
-        "VEEGAN and GDPP authors' 2-D code: 1.4); default PyTorch's initialisation"))
+    orthogonal_gain: OrthogonalGain = None
 
 
 def on_points(data: DataInfo) -> bool:
@@ -119,9 +123,7 @@ class InferenceConfig(ModelConfig):
     lr_d: float = Field(1e-3, gt=0, le=1, description="Adam learning rate of D")
     beta1: float = Field(0.5, ge=0, lt=1, description="Adam β₁")
     beta2: float = Field(0.999, ge=0, lt=1, description="Adam β₂")
-    orthogonal_gain: float | None = Field(None, gt=0, le=10, description=(
-        "Points: initialise every linear layer orthogonally with this gain and biases at 0 (the Unrolled GAN, "
-        "VEEGAN and GDPP authors' 2-D code: 1.4); default PyTorch's initialisation"))
+    orthogonal_gain: OrthogonalGain = None
 
 
 def points_init(nets: dict[str, nn.Module], data: DataInfo, gain: float | None) -> dict[str, nn.Module]:

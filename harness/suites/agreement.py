@@ -91,13 +91,15 @@ def agreement_lines(data: dict[str, Any]) -> list[str]:
     records_by_preset: dict[str, list[dict[str, Any]]] = {}
     for record in data["records"]:
         records_by_preset.setdefault(record.get("preset") or record["model"], []).append(record)
+    values = {(preset, name): _by_seed(records, name) for preset, records in records_by_preset.items()
+              for name in {metric, *cell_metrics}}  # preset, metric → seed → value
     paper = " and ".join(agreement.sources)
     lines = ["", f"Agreement with {paper} (the positive-control targets: sign on ≥ 2 of 3 seeds, "
                  f"Spearman ρ ≥ {SPEARMAN_TARGET}, ≥ {CELL_SHARE * 100:.0f} % of cells within max(2 × seed std, 20 % of "
                  "the published value)):", ""]
     for baseline in agreement.baselines:
         base_ref = _published_row(agreement, references, baseline)
-        base_seeds = _by_seed(records_by_preset.get(baseline, []), metric)
+        base_seeds = values.get((baseline, metric), {})
         if base_ref is None or metric not in base_ref["values"]:
             lines.append(f"- {baseline}: no published {metric} row of {paper} names it")
             continue
@@ -112,7 +114,7 @@ def agreement_lines(data: dict[str, Any]) -> list[str]:
                      f"ours {statistics.fmean(base_seeds.values()):.3g}):")
         for preset, ref in rows[1:]:
             published = ref["values"][metric] - base_ref["values"][metric]
-            seeds = _by_seed(records_by_preset[preset], metric)
+            seeds = values[preset, metric]
             paired = sorted(set(seeds) & set(base_seeds))
             deltas = [seeds[s] - base_seeds[s] for s in paired]
             agree = sum(1 for d in deltas if (d > 0) - (d < 0) == (published > 0) - (published < 0))
@@ -120,8 +122,7 @@ def agreement_lines(data: dict[str, Any]) -> list[str]:
             lines.append(f"  - sign, {ref['row']} (`{preset}`): published {published:+g}; ours "
                          f"{' / '.join(f'{d:+g}' for d in deltas) or 'no paired seeds'} → {agree}/{len(paired)} "
                          f"seeds agree, {_mark(bool(paired) and agree >= need)}")
-        means = [statistics.fmean(_by_seed(records_by_preset[preset], metric).values()) for preset, _ in rows
-                 if _by_seed(records_by_preset[preset], metric)]
+        means = [statistics.fmean(values[preset, metric].values()) for preset, _ in rows if values[preset, metric]]
         if len(rows) < 3 or len(means) < len(rows):
             lines.append(f"  - Spearman ρ: needs ≥ 3 rows with records ({len(means)} here)")
         else:
@@ -132,12 +133,12 @@ def agreement_lines(data: dict[str, Any]) -> list[str]:
         inside = total = 0
         for preset, ref in rows:
             for name in cell_metrics:
-                values = list(_by_seed(records_by_preset[preset], name).values())
-                if name not in ref["values"] or not values:
+                cell = list(values[preset, name].values())
+                if name not in ref["values"] or not cell:
                     continue
-                std = statistics.stdev(values) if len(values) > 1 else 0.0
+                std = statistics.stdev(cell) if len(cell) > 1 else 0.0
                 total += 1
-                inside += within(statistics.fmean(values), std, ref["values"][name])
+                inside += within(statistics.fmean(cell), std, ref["values"][name])
         if total:
             lines.append(f"  - cells within tolerance: {inside}/{total} ({inside / total * 100:.0f} %), "
                          f"{_mark(inside / total >= CELL_SHARE)}")
