@@ -11,11 +11,11 @@ The zoo uses only this module, exactly like a third party. The definitions live 
 """
 
 from .contract import gan_losses as losses
-from .contract.gan_plugin import (AfterStepFn, Batch, GANPlugin, Networks, OptimizerSpec, Phase, PhaseResult,
-                              PlateauSpec, SampleContext, SampleView, StepContext, StepFn)
+from .contract.gan_plugin import (AfterStepFn, Batch, GANPlugin, Networks, OptimizerSpec, OptimizerState, Phase,
+                              PhaseResult, PlateauSpec, SampleContext, SampleView, StepContext, StepFn)
 from .contract.model_spec import DataInfo, DataKind, Family, ModelConfig, ModelSpec
 from .contract.tricks_config import TricksConfig
 
 __all__ = ["AfterStepFn", "Batch", "DataInfo", "DataKind", "Family", "GANPlugin", "ModelConfig", "ModelSpec", "Networks",
-           "OptimizerSpec", "Phase", "PhaseResult", "PlateauSpec", "SampleContext", "SampleView", "StepContext", "StepFn", "TricksConfig",
+           "OptimizerSpec", "OptimizerState", "Phase", "PhaseResult", "PlateauSpec", "SampleContext", "SampleView", "StepContext", "StepFn", "TricksConfig",
            "losses"]

@@ -14,10 +14,11 @@ import math
 from collections.abc import Callable
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from . import penalties
 from .augment import diff_augment
+from .gan_plugin import OptimizerState
 from .tricks_config import parse_policy
 
 
@@ -70,6 +71,8 @@ class TrainingContext(NoiseSource):
         #: changed in ``Phase.after_step`` (which runs only for applied steps)
         self.state: dict[str, Tensor] = {}
         self._stash: dict[str, object] = {}  # within one iteration only (emptied by the trainer)
+        #: the run's optimizers (harness.train.setup sets them), which ``optimizer_state`` reads
+        self.optimizers: list[torch.optim.Optimizer] = []
 
     def _shard(self, draw: Callable[[int], Tensor], n: int) -> Tensor:
         if self.world == 1:
@@ -148,6 +151,22 @@ class TrainingContext(NoiseSource):
         for key, value in self.pending.items():
             self.state[key] = value.detach().clone()
         self.pending.clear()
+
+    def optimizer_state(self, module: nn.Module) -> dict[str, OptimizerState]:
+        owners = {id(p): (optimizer, group) for optimizer in self.optimizers
+                  for group in optimizer.param_groups for p in group["params"]}
+        states = {}
+        for name, param in module.named_parameters():
+            if id(param) not in owners:
+                continue
+            optimizer, group = owners[id(param)]
+            slots = optimizer.state.get(param, {})
+            copy = {k: slots[k].detach().clone() for k in ("exp_avg", "exp_avg_sq") if k in slots}
+            states[name] = OptimizerState(
+                kind=type(optimizer).__name__.lower(), lr=float(group["lr"]),
+                betas=tuple(group["betas"]) if "betas" in group else None, eps=group.get("eps"),
+                step=int(slots["step"]) if "step" in slots else 0, **copy)
+        return states
 
     def stash(self, key: str, value) -> None:
         self._stash[key] = value

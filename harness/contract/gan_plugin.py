@@ -119,6 +119,21 @@ class Batch:
         return self.real.shape[0]
 
 
+@dataclass(frozen=True)
+class OptimizerState:
+    """What the harness's optimizer holds for one parameter (``StepContext.optimizer_state``): the settings of
+    its parameter group now (schedules and rollbacks included) and, for Adam, its moments. Tensors are
+    detached copies, so a step may build on them (Unrolled GAN continues D's Adam through its lookahead)."""
+
+    kind: str  #: "adam", "rmsprop" or "sgd" (torch.optim's class, lower-cased)
+    lr: float
+    betas: tuple[float, float] | None = None  #: Adam's β₁, β₂
+    eps: float | None = None
+    step: int = 0  #: optimizer steps this parameter has taken (0 before the first)
+    exp_avg: Tensor | None = None  #: Adam's first moment m (None before the first step)
+    exp_avg_sq: Tensor | None = None  #: Adam's second moment v (None before the first step)
+
+
 @dataclass
 class PhaseResult:
     """What a phase step returns. The harness backpropagates ``loss``.
@@ -196,6 +211,12 @@ class StepContext(Protocol):
         of ‖J_wᵀ y‖ kept in the plugin state under ``key`` (declare it in ``initial_state``, e.g. 0.0): the
         harness sets it to lerp(a, mean over processes of this batch's lengths, ``decay``) when the step is
         applied, so it is identical on every process and checkpointed. Multiply by the weight yourself."""
+
+    def optimizer_state(self, module: nn.Module) -> dict[str, OptimizerState]:
+        """The harness optimizers' current state for ``module``'s parameters, by the names
+        ``module.named_parameters()`` gives (``nets.D`` as the step sees it): read-only copies, for a step
+        that simulates the optimizer, e.g. Unrolled GAN's lookahead D continuing from D's real Adam moments
+        as its authors' code does. Parameters no optimizer steps are left out."""
 
     def stash(self, key: str, value: Any) -> None:
         """Keep ``value`` for a later phase of this iteration (e.g. the D step's generated batch, still attached

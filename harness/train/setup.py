@@ -92,6 +92,7 @@ def set_up(run: RunConfig, plugin: LoadedPlugin, run_dir: RunDir, *, data_dir: P
     ctx = TrainingContext(device, train.seed, source.info.num_classes,
                           real_target=1.0 - tricks.label_smoothing, rank=dist.rank, world=dist.world)
     ctx.state = initial_state(instance, device)  # the plugin's own state (k_t …), checkpointed
+    ctx.optimizers = list(rates.optimizers.values())  # for ctx.optimizer_state (read-only copies)
     views = {name: DiscriminatorView(nets[name], tricks, ctx.local) for name in instance.discriminators}
     # what phase steps see: discriminators behind the input-side tricks when any is on
     step_nets = Networks({**nets, **views}) if tricks.active else nets

@@ -1,5 +1,7 @@
 """The defining mechanics of the mode-collapse models: ALI, Unrolled GAN, VEEGAN, DRAGAN and GDPP."""
 
+import copy as copy_module
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -145,6 +147,53 @@ def test_unrolled_non_saturating_option_is_minus_log_d_k(float64):
     params, _ = explicit_unroll(nets.D, batch.real, fake, k, lr)
     (-F.logsigmoid(functional_call(nets.D, params, (fake,))).mean()).backward()
     torch.testing.assert_close(ours, grads(nets.G), rtol=1e-9, atol=1e-12)
+
+
+def test_unrolled_d_optimizer_continues_ds_real_adam(float64):
+    """unroll_optimizer="d_optimizer" (the authors' code): the K lookahead steps are exactly what D's own Adam
+    would do next from its current moments and step count, with its lr, β and ε, not Adam from zero moments;
+    and G's gradient flows through them."""
+    from ganzoo.zoo.unrolled import unrolled_parameters
+
+    batch, k = real_batch(), 2
+    plugin, nets = setup(Unrolled, unroll_steps=k, unroll_optimizer="d_optimizer")
+    adam = torch.optim.Adam(nets.D.parameters(), lr=3e-3, betas=(0.5, 0.999), eps=1e-8)
+    for seed in range(3):  # moments and a step count of the real D's own
+        adam.zero_grad()
+        fake = plugin.sample(nets, context(seed), len(batch)).detach()
+        losses.bce_discriminator(nets.D(batch.real), nets.D(fake)).backward()
+        adam.step()
+    ctx = context(7)
+    ctx.optimizers = [adam]
+    fake = plugin.sample(nets, context(9), len(batch)).detach()
+    params = {n: p.detach() for n, p in nets.D.named_parameters()}
+    ours = unrolled_parameters(nets.D, params, {}, batch.real, fake, k, lr=123.0, optimizer="d_optimizer",
+                               continued=ctx.optimizer_state(nets.D))
+    zero_moments = unrolled_parameters(nets.D, params, {}, batch.real, fake, k, lr=3e-3, optimizer="adam",
+                                       betas=(0.5, 0.999), eps=1e-8)
+
+    copy = copy_module.deepcopy(nets.D)  # the real optimizer, K more steps on a copy
+    follow = torch.optim.Adam(copy.parameters(), lr=3e-3, betas=(0.5, 0.999), eps=1e-8)
+    follow.load_state_dict(adam.state_dict())
+    for _ in range(k):
+        follow.zero_grad()
+        losses.bce_discriminator(copy(batch.real), copy(fake)).backward()
+        follow.step()
+    for name, p in copy.named_parameters():  # the updates agree up to the ε form: √(v̂ + ε²) for √v̂ + ε
+        torch.testing.assert_close(ours[name] - params[name], p.detach() - params[name], rtol=1e-3, atol=1e-9)
+    assert sum((ours[n] - zero_moments[n]).norm() for n in ours) > 1e-4  # the moments matter
+
+    for net_name, net in nets.items():  # G's step through it, as the harness runs the phase
+        net.zero_grad(set_to_none=True)
+        net.requires_grad_(net_name == "G")
+    plugin.generator_step(nets, batch, ctx).loss.backward()
+    assert torch.isfinite(grads(nets.G)).all() and grads(nets.G).norm() > 0
+
+
+def test_unrolled_d_optimizer_without_an_adam_d_says_what_to_do():
+    plugin, nets = setup(Unrolled, unroll_steps=1, unroll_optimizer="d_optimizer")
+    with pytest.raises(ValueError, match="continues D's Adam, but D's parameter .* is not stepped by any optimizer"):
+        run_phase(plugin, nets, "generator", real_batch())
 
 
 @pytest.mark.parametrize("data,unroll_lr", [(MNIST, 0.5), (MNIST, 0.01), (RING, 0.05)],
