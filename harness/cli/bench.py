@@ -14,6 +14,7 @@ console = Console(stderr=True)
 
 
 STATUS_STYLE = {"ok": "{}", "skipped": "[yellow]{}[/]", "time-limit": "[yellow]{}[/]"}
+RECORDED = ("ok", "time-limit", "non-finite")  # the statuses --records keeps (a failed or skipped entry has no numbers)
 
 
 def _value(value) -> str:
@@ -89,6 +90,7 @@ def bench(
     from ..suites.runner import load_suites, run_suite
     from ..contract.errors import BenchError
     from ..suites.leaderboard import markdown, write_section
+    from ..suites.seed_records import write_record
 
     suites = load_suites()
     if tables_only:
@@ -126,17 +128,17 @@ def bench(
     finished: list[dict] = []
     with Live(_table(finished, suites[suite].metrics), console=console, refresh_per_second=2,
               transient=not console.is_terminal) as live:
-        def show(record: dict) -> None:
+        def show(record: dict, environment: dict) -> None:
             finished.append(record)
             live.update(_table(finished, suites[suite].metrics))
+            if records is not None and not compare and record["status"] in RECORDED:  # now: a stop loses nothing
+                write_record(records, suite, record, environment)
 
         data = run_suite(suite, out=folder, models=models.split(",") if models else None, presets=wanted, resume=resume,
                          data_dir=data_dir, on_record=show, executor=options, overrides=overrides)
-    if records is not None and not compare:
-        from ..suites.seed_records import write_record
-
+    if records is not None and not compare:  # again for all, entries finished before a --resume included
         kept = [write_record(records, suite, r, data.get("environment", {})) for r in data["records"]
-                if r["status"] in ("ok", "time-limit", "non-finite")]
+                if r["status"] in RECORDED]
         console.print(f"seed records: {len(kept)} written to {records / suite}")
     if compare:
         from ..suites.records_tables import report_comparison

@@ -356,8 +356,8 @@ def run_suite(name: str, *, out: Path, models: list[str] | None = None, presets:
             record = {**{k: entry[k] for k in ("key", "model", "preset", "seed", "precision", "processes",
                                                "fingerprint") if k in entry}, **record}
             results.add(record)
-            if on_record is not None:
-                on_record(record)
+            if on_record is not None:  # the record, and the environment results.json holds for the suite
+                on_record(record, results.data.get("environment", {}))
             if record["status"] == "interrupted":  # the user stopped the suite: no further entries start
                 raise BenchInterrupted(f"stopped at {key} ({record['error']}); continue with the same command and "
                                        f"--resume --out {out}")

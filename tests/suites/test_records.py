@@ -126,3 +126,24 @@ metrics = ["modes_captured", "hq_fraction"]
     wrong = ganzoo_here("bench", "--suite", "tiny", "--entries", "gan/grid", "--compare",
                         env={"GANZOO_REGISTRY": registry})
     assert wrong.returncode != 0 and "gan/grid" in wrong.stderr and "Traceback" not in wrong.stderr
+
+
+def test_records_are_written_as_each_entry_finishes_so_a_stopped_suite_keeps_them(tmp_path, monkeypatch):
+    """--records writes an entry's record when it finishes, not when the suite ends: stopping the suite
+    after the first entry (Ctrl-C, a time limit, a crash) keeps that entry's record."""
+    from ganzoo.harness.contract.errors import BenchInterrupted
+    from ganzoo.harness.suites import runner
+
+    finished = {**_results_record(tmp_path, {"modes_captured": 8, "hq_fraction": 0.5}), "seconds": 3.0}
+
+    def first_entry_then_stopped(name, *, on_record=None, **options):
+        on_record(finished, {"cpu_model": "X"})
+        raise BenchInterrupted("stopped at gan/ring@seed1 (Ctrl-C); continue with --resume")
+
+    monkeypatch.setattr(runner, "run_suite", first_entry_then_stopped)
+    monkeypatch.chdir(tmp_path)
+    stopped = ganzoo_here("bench", "--suite", "mixtures", "--out", "out", "--records", "records")
+    assert stopped.returncode != 0 and "--resume" in stopped.stderr and "Traceback" not in stopped.stderr
+    written = json.loads((tmp_path / "records" / "mixtures" / "gan_ring@seed0.json").read_text())
+    assert written["key"] == "gan/ring@seed0" and written["metrics"]["modes_captured"] == 8
+    assert written["environment"] == {"cpu_model": "X"}
