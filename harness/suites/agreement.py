@@ -36,6 +36,11 @@ class Agreement(BaseModel):
         "Metrics whose cells are compared with the published values (default: the suite's metrics)"))
 
 
+def signed(value: float) -> str:
+    """+3 or −3: with the minus sign the docs use (U+2212), not a hyphen."""
+    return f"{value:+g}".replace("-", "\u2212")
+
+
 def average_ranks(values: list[float]) -> list[float]:
     """Ranks 1..n, ties sharing the mean of their positions (as Spearman's ρ with ties needs)."""
     order = sorted(range(len(values)), key=values.__getitem__)
@@ -119,8 +124,8 @@ def agreement_lines(data: dict[str, Any]) -> list[str]:
             deltas = [seeds[s] - base_seeds[s] for s in paired]
             agree = sum(1 for d in deltas if (d > 0) - (d < 0) == (published > 0) - (published < 0))
             need = math.ceil(SIGN_SHARE * len(paired) - 1e-9) if paired else 1
-            lines.append(f"  - sign, {ref['row']} (`{preset}`): published {published:+g}; ours "
-                         f"{' / '.join(f'{d:+g}' for d in deltas) or 'no paired seeds'} → {agree}/{len(paired)} "
+            lines.append(f"  - sign, {ref['row']} (`{preset}`): published {signed(published)}; ours "
+                         f"{' / '.join(signed(d) for d in deltas) or 'no paired seeds'} → {agree}/{len(paired)} "
                          f"seeds agree, {_mark(bool(paired) and agree >= need)}")
         means = [statistics.fmean(values[preset, metric].values()) for preset, _ in rows if values[preset, metric]]
         if len(rows) < 3 or len(means) < len(rows):

@@ -53,7 +53,7 @@ def test_an_inverted_table_misses_and_says_so():
             _reference("Better", "gan/better", 7.6, hq=0.36),
             _reference("Other paper", "gan/fix", 2, source="Elsewhere (2019) Table 9")]
     text = "\n".join(agreement_lines(_data(records, refs)))
-    assert "sign, Fix (`gan/fix`): published +7; ours −2 / −3 / +0".replace("−", "-") in text
+    assert "sign, Fix (`gan/fix`): published +7; ours −2 / −3 / +0" in text
     assert "0/3 seeds agree, **misses the target**" in text
     assert "Spearman ρ over 3 rows: -0.87, **misses the target**" in text  # ours 7.67 > 6 = 6; theirs 1 < 8 > 7.6
     # within: GAN's 90 % high quality (vs 99.3), Fix's and Better's 6 ± 1 modes (vs 8 and 7.6); not the rest
