@@ -147,3 +147,16 @@ def test_records_are_written_as_each_entry_finishes_so_a_stopped_suite_keeps_the
     written = json.loads((tmp_path / "records" / "mixtures" / "gan_ring@seed0.json").read_text())
     assert written["key"] == "gan/ring@seed0" and written["metrics"]["modes_captured"] == 8
     assert written["environment"] == {"cpu_model": "X"}
+
+
+def test_every_committed_record_was_made_by_its_presets_current_settings():
+    """A record whose preset changed in registry.toml since it ran would show old settings' numbers as the
+    preset's: re-run it (``ganzoo bench --suite S --entries P --records …``) when a preset changes."""
+    from ganzoo.harness.suites.runner import entries
+
+    suites, stale = load_suites(), []
+    for name in suites:
+        current = {e["key"]: e["fingerprint"] for e in entries(suites[name], None)}
+        stale += [f"{name}/{r['key']}" for r in read_records(name)
+                  if r["key"] in current and r.get("fingerprint") != current[r["key"]]]
+    assert not stale, f"records made with older preset settings: {stale}"
