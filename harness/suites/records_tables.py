@@ -25,11 +25,32 @@ def section_text(name: str, suite: Any, folder: Path | None = None) -> tuple[str
     """The Markdown section of one suite from its records (and the data it was drawn from, if any)."""
     from .leaderboard import markdown
 
-    records = read_records(name, folder)
+    records, stale = split_stale(suite, read_records(name, folder))
     if not records:
-        return no_records_text(name, suite), None
+        return no_records_text(name, suite) + stale_text(name, stale), None
     data = results_from_records(name, suite, records)
-    return markdown(data) + missing_text(suite, records), data
+    return markdown(data) + missing_text(suite, records + stale) + stale_text(name, stale), data
+
+
+def split_stale(suite: Any, records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(current, stale): a record is stale when its preset (or the suite's steps and batch) changed in
+    registry.toml after it ran, so its numbers are not the preset's any more; its fingerprint says so."""
+    from .runner import entries
+
+    current = {entry["preset"]: entry["fingerprint"] for entry in entries(suite, None) if entry["preset"]}
+    stale = [r for r in records if r.get("preset") in current and r.get("fingerprint") != current[r["preset"]]]
+    return [r for r in records if r not in stale], stale
+
+
+def stale_text(name: str, stale: list[dict[str, Any]]) -> str:
+    """Records left out because their settings changed: said, with the command that makes them again."""
+    if not stale:
+        return ""
+    presets = list(dict.fromkeys(r["preset"] for r in stale))
+    seeds = sorted({r["seed"] for r in stale})
+    return (f"\nLeft out, made with settings that have changed since (the preset in registry.toml, or the "
+            f"suite's steps or batch): {', '.join(r['key'] for r in stale)}. Make them again with `ganzoo bench "
+            f"--suite {name} --entries {','.join(presets)} --seeds {','.join(map(str, seeds))} --records DIR`.\n")
 
 
 def missing_text(suite: Any, records: list[dict[str, Any]]) -> str:
