@@ -139,3 +139,6 @@ class LazyRegGAN(GANPlugin):
         penalty = ctx.path_length_penalty(points, w, key="pl_mean", decay=c.pl_decay)
         return PhaseResult(c.pl_weight * ctx.interval * penalty, logs={"pl_penalty": penalty},
                            diagnostics={"pl_mean": ctx.state["pl_mean"]})
+
+
+__doc__ = LazyRegGAN.spec.with_deviations(__doc__)

@@ -3,6 +3,7 @@ every 4, written with interval phases and the step context's helpers, installed 
 passes `ganzoo check`; its path-length average is identical on 2 processes and bit-exact on resume."""
 
 import json
+import sys
 import struct
 from pathlib import Path
 
@@ -44,6 +45,8 @@ def test_the_example_passes_every_check_and_its_path_length_average_agrees_acros
     ranks = [json.loads((folder / f"rank{r}.json").read_text())["state"]["pl_mean"] for r in (0, 1)]
     assert ranks[0] == ranks[1]  # the same bytes on both processes …
     assert struct.unpack("<f", bytes.fromhex(ranks[0]))[0] > 0  # … of an average that moved
+    module_doc = sys.modules["ganzoo_lazyreg"].__doc__  # its deviations written once, shown by help()
+    assert "Deviations from the paper:\n- MLPs on 2-D points" in module_doc
 
 
 def make(path, steps, resume=False):
