@@ -37,6 +37,8 @@ def split_stale(suite: Any, records: list[dict[str, Any]]) -> tuple[list[dict[st
     registry.toml after it ran, so its numbers are not the preset's any more; its fingerprint says so."""
     from .runner import entries
 
+    if not records:  # (a smoke suite's entries would discover every installed plugin)
+        return [], []
     current = {entry["preset"]: entry["fingerprint"] for entry in entries(suite, None) if entry["preset"]}
     stale = [r for r in records if r.get("preset") in current and r.get("fingerprint") != current[r["preset"]]]
     return [r for r in records if r not in stale], stale
