@@ -40,8 +40,11 @@ def split_stale(suite: Any, records: list[dict[str, Any]]) -> tuple[list[dict[st
     if not records:  # (a smoke suite's entries would discover every installed plugin)
         return [], []
     current = {entry["preset"]: entry["fingerprint"] for entry in entries(suite, None) if entry["preset"]}
-    stale = [r for r in records if r.get("preset") in current and r.get("fingerprint") != current[r["preset"]]]
-    return [r for r in records if r not in stale], stale
+    fresh, stale = [], []
+    for record in records:
+        changed = record.get("preset") in current and record.get("fingerprint") != current[record["preset"]]
+        (stale if changed else fresh).append(record)
+    return fresh, stale
 
 
 def stale_text(name: str, stale: list[dict[str, Any]]) -> str:
