@@ -142,6 +142,13 @@ metrics = ["modes_captured", "hq_fraction"]
     assert rebuilt.returncode == 0, rebuilt.stderr
     text = doc.read_text()
     assert "old" not in text and "| gan/ring | ring | 2/2 |" in text and "records/tiny/" in text
+    registry.write_text(registry.read_text().replace("steps = 30", "steps = 31"))  # the preset changed since
+    rebuilt = ganzoo("--tables-only", "--suite", "tiny", "--records", "records", "--markdown", str(doc))
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    text = doc.read_text()
+    assert "| gan/ring | ring | 2/2 |" not in text and "Left out, made with settings that have changed" in text
+    assert "ganzoo bench --suite tiny --entries gan/ring --seeds 0,1 --records DIR" in text
+    registry.write_text(registry.read_text().replace("steps = 31", "steps = 30"))
     monkeypatch.chdir(tmp_path)  # a refusal: in process (the same parsing, command and one-line error)
     wrong = ganzoo_here("bench", "--suite", "tiny", "--entries", "gan/grid", "--compare",
                         env={"GANZOO_REGISTRY": registry})
